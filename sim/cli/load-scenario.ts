@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { isScenario, type Scenario } from '../testbed/scenario.ts';
 import { firstLine, UsageError } from './errors.ts';
 
@@ -22,16 +23,19 @@ export function resolveScenarioPath(arg: string): string {
 
 export async function loadScenario(arg: string): Promise<{ path: string; scenario: Scenario }> {
   const path = resolveScenarioPath(arg);
-  let module: { default?: unknown };
+  let exported: unknown;
   try {
-    module = await import(pathToFileURL(path).href);
+    // tsImport rather than a plain import: a .ts file outside an ESM package (say, in /tmp) is compiled as
+    // CommonJS, which a plain import of TypeScript cannot load; its default export then sits one level down.
+    const module = await tsImport(pathToFileURL(path).href, import.meta.url);
+    exported = isScenario(module.default) ? module.default : module.default?.default;
   } catch (e) {
     throw new UsageError(`cannot load scenario ${arg}: ${firstLine(e)}`);
   }
-  if (!isScenario(module.default)) {
+  if (!isScenario(exported)) {
     throw new UsageError(`${arg} does not export a scenario: its default export must come from defineScenario(...)`);
   }
-  return { path, scenario: module.default };
+  return { path, scenario: exported };
 }
 
 /** The scenario files in scenarios/ (top level only; helpers live in subfolders), sorted by name. */

@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return EXIT_OK; // --help
       if (e.code === 'commander.help') return EXIT_BAD_INPUT; // a bare `nvsim`: help went to stderr
-      process.stderr.write(`nvsim: ${e.message.replace(/^error: /, '')}\n`);
+      process.stderr.write(`nvsim: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`);
       return EXIT_BAD_INPUT;
     }
     if (e instanceof UsageError) {

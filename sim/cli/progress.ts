@@ -36,14 +36,19 @@ export function createProgress(label: string, untilNs: Nanos, stream: NodeJS.Wri
       },
     };
   }
+  // Plain lines: about one a second, and a last one when the run ends, so every run shows at least one.
   let lastLine = started;
+  let latest = { nowNs: 0, events: 0 };
+  const line = () =>
+    stream.write(`progress: ${label} virtual ${formatSeconds(latest.nowNs)} of ${formatSeconds(untilNs)}, ${latest.events} events, ${rate(latest.events)} events/s\n`);
   return {
     update(nowNs, events) {
+      latest = { nowNs, events };
       const now = performance.now(); // wall-clock: progress display only
       if (now - lastLine < 1000) return;
       lastLine = now;
-      stream.write(`progress: ${label} virtual ${formatSeconds(nowNs)} of ${formatSeconds(untilNs)}, ${events} events, ${rate(events)} events/s\n`);
+      line();
     },
-    stop() {},
+    stop: line,
   };
 }

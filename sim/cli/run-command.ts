@@ -63,6 +63,7 @@ export async function runCommand(scenarioArg: string, flags: RunFlags): Promise<
       progress?.update(run.progress.nowNs, run.progress.events);
       await new Promise((r) => setImmediate(r)); // lets the progress display draw; the simulation is unaffected
     }
+    progress?.update(run.progress.nowNs, run.progress.events);
     progress?.stop();
     result = run.finish();
   } catch (e) {

@@ -1,9 +1,11 @@
 // Fault windows and schedules as fast-check arbitraries: the one definition of "a random fault" that both
 // property tests (which shrink it) and seeded swarm runs (which sample it from the run's seed) use.
 // fast-check shrinks arrays by dropping elements and integers toward their minimum, so a failing schedule
-// shrinks toward fewer faults, earlier starts and shorter windows — earlier heals. Owns generation only.
+// shrinks toward fewer faults, earlier starts and shorter windows — earlier heals. Fault times fall on whole
+// milliseconds. Owns generation only.
 
 import fc from 'fast-check';
+import { NS_PER_MS, type Nanos } from '../kernel/time.ts';
 import type { NodeId } from '../net/message.ts';
 import type { FaultSchedule } from './schedule.ts';
 import { checkFaultSpace, compileWindows, DEGRADE_PRESET_NAMES, type FaultKind, type FaultSpace, type FaultWindow } from './windows.ts';
@@ -18,10 +20,20 @@ function split(nodes: readonly NodeId[]): fc.Arbitrary<[NodeId[], NodeId[]]> {
   });
 }
 
+/**
+ * A time in [min, max] on whole milliseconds where the range allows, so schedules read as "1250ms" rather
+ * than "1250378112ns"; a range narrower than a millisecond falls back to nanoseconds.
+ */
+function wholeMilliseconds(min: Nanos, max: Nanos): fc.Arbitrary<Nanos> {
+  const lo = Math.ceil(min / NS_PER_MS);
+  const hi = Math.floor(max / NS_PER_MS);
+  return hi >= lo ? fc.integer({ min: lo, max: hi }).map((m) => m * NS_PER_MS) : fc.integer({ min, max });
+}
+
 export function faultWindowArbitrary(space: FaultSpace): fc.Arbitrary<FaultWindow> {
   checkFaultSpace(space);
-  const startNs = fc.integer({ min: space.startNs, max: space.endNs - 1 });
-  const durationNs = fc.integer({ min: space.durationMinNs, max: space.durationMaxNs });
+  const startNs = wholeMilliseconds(space.startNs, space.endNs - 1);
+  const durationNs = wholeMilliseconds(space.durationMinNs, space.durationMaxNs);
   const node = fc.constantFrom(...space.nodes);
   const byKind: Record<FaultKind, fc.Arbitrary<FaultWindow>> = {
     crash: fc.record({ kind: fc.constant('crash' as const), startNs, durationNs, node }),

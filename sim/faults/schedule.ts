@@ -62,17 +62,29 @@ const stepSchema = z.discriminatedUnion('verb', [
     .strict(),
   z.object({ at: time, verb: z.literal('restore'), id: id.optional() }).strict(),
 ]);
-const scheduleSchema = z.union([z.array(stepSchema), z.object({ faults: z.array(stepSchema) }).strict().transform((o) => o.faults)]);
+const VERBS: readonly FaultVerb[] = ['crash', 'restart', 'partition', 'partition-one-way', 'heal', 'degrade', 'restore'];
 
 /** Parses a schedule from its JSON value (a list of steps, or `{ "faults": [...] }`); throws one line. */
 export function parseFaultSchedule(value: unknown): FaultSchedule {
-  const result = scheduleSchema.safeParse(value);
+  const fail: (why: string) => never = (why) => {
+    throw new Error(`bad fault schedule: ${why}`);
+  };
+  const steps = Array.isArray(value) ? value : isRecord(value) && Array.isArray(value.faults) ? value.faults : fail('expected a list of steps, or an object with a "faults" list');
+  // The verb is checked first so an unknown one is named as such, not as a mismatch with every known shape.
+  steps.forEach((step: unknown, i: number) => {
+    if (!isRecord(step)) fail(`at ${i}: a step must be an object`);
+    if (!VERBS.includes(step.verb as FaultVerb)) fail(`at ${i}.verb: unknown verb ${JSON.stringify(step.verb)} (expected one of ${VERBS.join(', ')})`);
+  });
+  const result = z.array(stepSchema).safeParse(steps);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const where = issue.path.length > 0 ? `at ${issue.path.join('.')}: ` : '';
-    throw new Error(`bad fault schedule: ${where}${issue.message}`);
+    fail(`at ${issue.path.join('.')}: ${issue.message}`);
   }
   return sortSchedule(result.data as FaultSchedule);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Steps in time order; equal times keep their listed order. */

@@ -6,7 +6,7 @@
 
 import type { InvariantResult } from '../check/invariant.ts';
 import { scheduleToJson, type FaultSchedule } from '../faults/schedule.ts';
-import { sampleFaultSchedule, swarmSpace } from '../faults/swarm.ts';
+import { sampleFaultSchedule, swarmSpace, type SwarmTargets } from '../faults/swarm.ts';
 import { NS_PER_MS, type Nanos } from '../kernel/time.ts';
 import type { TraceLevel, TraceSink } from '../kernel/trace.ts';
 import type { FabricStats } from '../net/fabric.ts';
@@ -132,12 +132,8 @@ export class ScenarioRun {
       case 'scenario':
         return this.scenario.faults?.(this.world) ?? [];
       case 'swarm': {
-        const world = this.world;
-        const rng = world.rng.stream('faults/swarm');
-        const endNs = this.scenario.livenessFromNs ?? Math.round(this.untilNs * 0.8);
-        const nodes = this.scenario.faultTargets?.(world) ?? world.fabric.nodeIds();
-        const space = swarmSpace(rng, { nodes, protectedNodes: world.protectedNodes, startNs: 0, endNs: Math.max(1, Math.min(endNs, this.untilNs)) });
-        return sampleFaultSchedule(rng, space);
+        const rng = this.world.rng.stream('faults/swarm');
+        return sampleFaultSchedule(rng, swarmSpace(rng, faultTargetsOf(this.scenario, this.world, this.untilNs)));
       }
     }
   }
@@ -152,6 +148,26 @@ export class ScenarioRun {
     };
     poll();
   }
+}
+
+/**
+ * What random faults may target in a scenario: its fault targets (every node by default), its protected
+ * nodes, and the fault period (until the liveness phase, or the first 80% of the run without one).
+ */
+export function faultTargetsOf(scenario: Scenario, world: World, untilNs: Nanos): SwarmTargets {
+  const endNs = Math.min(scenario.livenessFromNs ?? Math.round(untilNs * 0.8), untilNs);
+  return {
+    nodes: scenario.faultTargets?.(world) ?? world.fabric.nodeIds(),
+    protectedNodes: world.protectedNodes,
+    startNs: 0,
+    endNs: Math.max(1, endNs),
+  };
+}
+
+/** The fault targets of a scenario as built for `seed`, without running it. */
+export function scenarioFaultTargets(scenario: Scenario, seed = 1, untilNs = scenario.durationNs): SwarmTargets {
+  const run = new ScenarioRun(scenario, { seed, untilNs, trace: 'off', faults: { source: 'none' } });
+  return faultTargetsOf(scenario, run.world, untilNs);
 }
 
 /** Runs a scenario start to end in one call (tests, sweeps). */
