@@ -69,7 +69,8 @@ export function parseFaultSchedule(value: unknown): FaultSchedule {
   const fail: (why: string) => never = (why) => {
     throw new Error(`bad fault schedule: ${why}`);
   };
-  const steps = Array.isArray(value) ? value : isRecord(value) && Array.isArray(value.faults) ? value.faults : fail('expected a list of steps, or an object with a "faults" list');
+  const wrapped = isRecord(value) && Array.isArray(value.faults) && Object.keys(value).length === 1;
+  const steps = Array.isArray(value) ? value : wrapped ? (value as { faults: unknown[] }).faults : fail('expected a list of steps, or an object with only a "faults" list');
   // The verb is checked first so an unknown one is named as such, not as a mismatch with every known shape.
   steps.forEach((step: unknown, i: number) => {
     if (!isRecord(step)) fail(`at ${i}: a step must be an object`);

@@ -98,7 +98,8 @@ export class Scheduler {
     this.stopRequested = false;
     while (ran < maxEvents) {
       const time = queue.peekTime();
-      if (time > limit) {
+      // An empty queue reports Infinity, which is not past an infinite limit: stop on it explicitly.
+      if (time > limit || time === Infinity) {
         if (limit !== Infinity && limit > this.nowNs) this.nowNs = limit;
         break;
       }

@@ -171,7 +171,12 @@ export class Fabric {
 
   // ---- fault verbs -------------------------------------------------------------------------------------
 
-  /** Stops the node at once: its process (volatile state), timers and pending sends are gone; its disk stays. */
+  /**
+   * Stops the node at once: its process (volatile state) and its timers are gone, and it sends nothing
+   * more; its disk stays. Messages it already sent are in the network and still arrive. A message is
+   * dropped if its destination is down when it arrives; one that arrives after a restart reaches the new
+   * incarnation, as a datagram would.
+   */
   crash(id: NodeId): void {
     const r = this.record(id);
     if (!r.up) throw new Error(`cannot crash '${id}': it is already down`);

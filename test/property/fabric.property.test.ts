@@ -7,7 +7,6 @@ import { test, fc } from '@fast-check/vitest';
 import { faultScheduleArbitrary } from '../../sim/faults/arbitrary.ts';
 import type { FaultSchedule } from '../../sim/faults/schedule.ts';
 import { FAULT_KINDS, type FaultSpace } from '../../sim/faults/windows.ts';
-import type { Scheduler } from '../../sim/kernel/scheduler.ts';
 import { NS_PER_MS, NS_PER_US } from '../../sim/kernel/time.ts';
 import { DEFAULT_LINK, type LinkConfig } from '../../sim/net/link.ts';
 import type { Message, NodeId } from '../../sim/net/message.ts';
@@ -19,10 +18,6 @@ const runs = (fallback: number) => Number(process.env.NVSIM_PROPERTY_RUNS ?? fal
 const FAULT_END_NS = 200 * NS_PER_MS;
 const TRAFFIC_END_NS = 300 * NS_PER_MS;
 
-/** Runs every pending event (Scheduler.runUntilQuiescent throws when the queue drains; see xstate-clock.test.ts). */
-function drain(scheduler: Scheduler): void {
-  while (scheduler.pendingCount > 0) scheduler.runEvents(scheduler.pendingCount);
-}
 
 interface Send {
   t: number;
@@ -173,7 +168,7 @@ describe('fabric under random faults', () => {
     'never delivers across a partition or to a crashed node, and every message meets exactly one fate',
     (seed, c) => {
       const { world, checker, received } = setUp(seed, c, JITTERY_LOSSY);
-      drain(world.scheduler);
+      world.scheduler.runUntilQuiescent();
       expect(checker.violations).toEqual([]);
       expect(checker.unsettled()).toEqual([]);
       expect(world.nemesis.applied).toEqual(c.schedule);
@@ -200,7 +195,7 @@ describe('fabric under random faults', () => {
       expect(world.fabric.activeDegradations()).toEqual([]);
       expect(world.fabric.nodes().every((n) => n.up)).toBe(true);
       for (const a of c.nodes) for (const b of c.nodes) if (a !== b) contexts.get(a)!.send(b, { type: 'probe', from: a });
-      drain(world.scheduler);
+      world.scheduler.runUntilQuiescent();
       expect(checker.violations).toEqual([]);
       expect(checker.unsettled()).toEqual([]);
       const probes = received.filter((r) => r.body.type === 'probe').map((r) => `${r.from}>${r.to}`);
@@ -208,6 +203,23 @@ describe('fabric under random faults', () => {
       expect(probes.sort()).toEqual(expected.sort());
     },
   );
+});
+
+describe('the random cases exercise every fate', () => {
+  // Guards the properties above against passing vacuously: over a fixed sample, every fault kind is applied
+  // and every fate occurs.
+  test('every fault verb and every message fate shows up', () => {
+    const verbs = new Set<string>();
+    const fates = new Map<Fate, number>();
+    for (const [seed, c] of fc.sample(fc.tuple(fc.integer(), caseArbitrary), { seed: 42, numRuns: 30 })) {
+      const { world, checker } = setUp(seed, c, JITTERY_LOSSY);
+      world.scheduler.runUntilQuiescent();
+      for (const step of world.nemesis.applied) verbs.add(step.verb);
+      for (const f of checker.fate.values()) fates.set(f, (fates.get(f) ?? 0) + 1);
+    }
+    expect([...verbs].sort()).toEqual(['crash', 'degrade', 'heal', 'partition', 'partition-one-way', 'restart', 'restore']);
+    for (const f of ['delivered', 'loss', 'partition', 'crashed'] as const) expect(fates.get(f) ?? 0).toBeGreaterThan(0);
+  });
 });
 
 describe('link statistics', () => {
@@ -226,7 +238,7 @@ describe('link statistics', () => {
       });
       world.fabric.addNode('b', () => ({ onMessage: () => void delivered++ }));
       for (let i = 0; i < MESSAGES; i++) ctxA!.send('b', { type: 'x' });
-      drain(world.scheduler);
+      world.scheduler.runUntilQuiescent();
       const { sent, droppedLoss, duplicated } = world.fabric.stats;
       expect(sent).toBe(MESSAGES);
       const within = (measured: number, expected: number) =>

@@ -12,10 +12,6 @@ import { World } from '../../sim/testbed/world.ts';
 
 const RUNS = Number(process.env.NVSIM_PROPERTY_RUNS ?? 20);
 
-/** Runs every pending event (Scheduler.runUntilQuiescent throws when the queue drains; see xstate-clock.test.ts). */
-function drain(scheduler: Scheduler): void {
-  while (scheduler.pendingCount > 0) scheduler.runEvents(scheduler.pendingCount);
-}
 
 interface Received {
   at: number;
@@ -60,7 +56,7 @@ describe('latency and ordering', () => {
     ctx('a').send('b', { type: 'x' });
     ctx('a').send('c', { type: 'y' });
     at(5 * NS_PER_MS, () => ctx('c').send('a', { type: 'z' }));
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('b').received).toEqual([{ at: DEFAULT_LINK.latency.kind === 'constant' ? DEFAULT_LINK.latency.ns : NaN, from: 'a', body: { type: 'x' } }]);
     expect(proc('c').received).toEqual([{ at: 7 * NS_PER_US, from: 'a', body: { type: 'y' } }]);
     // setLink is symmetric by default.
@@ -77,7 +73,7 @@ describe('latency and ordering', () => {
         t += gap % 3 === 0 ? 0 : gap; // a third of the sends share a send time with the previous one
         at(t, () => ctx('a').send('b', { type: 'seq', seq }));
       });
-      drain(scheduler);
+      scheduler.runUntilQuiescent();
       const got = proc('b').received.map((r) => r.body.seq);
       expect(got).toEqual(gaps.map((_, i) => i));
       const times = proc('b').received.map((r) => r.at);
@@ -89,7 +85,7 @@ describe('latency and ordering', () => {
     const { fabric, scheduler, proc, ctx } = build(['a', 'b']);
     fabric.setLink('a', 'b', link({ latency: { kind: 'uniform', minNs: 0, maxNs: 10 * NS_PER_MS } }));
     for (let i = 0; i < 50; i++) ctx('a').send('b', { type: 'seq', seq: i });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(new Set(proc('b').received.map((r) => r.at)).size).toBeGreaterThan(1);
   });
 
@@ -97,7 +93,7 @@ describe('latency and ordering', () => {
     const { fabric, scheduler, proc, ctx, at } = build(['a', 'b'], 3);
     fabric.setLink('a', 'b', link({ latency: { kind: 'uniform', minNs: NS_PER_MS, maxNs: 2 * NS_PER_MS }, reorderProbability: 0.3 }));
     for (let i = 0; i < 200; i++) at(i * 100 * NS_PER_US, () => ctx('a').send('b', { type: 'seq', seq: i }));
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     const got = proc('b').received.map((r) => r.body.seq as number);
     expect([...got].sort((x, y) => x - y)).toEqual(got.map((_, i) => i)); // nothing lost or duplicated
     const inversions = got.filter((seq, i) => i > 0 && seq < got[i - 1]).length;
@@ -109,7 +105,7 @@ describe('latency and ordering', () => {
       const { fabric, scheduler, proc, ctx } = build(['a', 'b'], seed);
       fabric.setLink('a', 'b', link({ latency: { kind: 'uniform', minNs: 0, maxNs: NS_PER_MS }, lossProbability: 0.2, reorderProbability: 0.2 }));
       for (let i = 0; i < 100; i++) ctx('a').send('b', { type: 'seq', seq: i });
-      drain(scheduler);
+      scheduler.runUntilQuiescent();
       return proc('b').received.map((r) => [r.at, r.body.seq]);
     };
     expect(run(5)).toEqual(run(5));
@@ -184,7 +180,7 @@ describe('crash and restart', () => {
       ctx('a').setTimer(10 * NS_PER_MS, () => fired.push('new'));
       old.setTimer(1, () => fired.push('old-after-restart')); // set through the dead context
     });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(fired).toEqual(['new']);
   });
 
@@ -194,7 +190,7 @@ describe('crash and restart', () => {
     const h = ctx('a').setTimer(NS_PER_MS, () => fired.push(1));
     ctx('a').setTimer(2 * NS_PER_MS, () => fired.push(2));
     ctx('a').cancelTimer(h);
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(fired).toEqual([2]);
   });
 
@@ -207,7 +203,7 @@ describe('crash and restart', () => {
     old.send('b', { type: 'ghost' });
     fabric.restart('a');
     old.send('b', { type: 'ghost' });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(fabric.stats.sent).toBe(0);
     expect(sends).toEqual([]);
     expect(proc('b').received).toEqual([]);
@@ -224,7 +220,7 @@ describe('crash and restart', () => {
       fabric.restart('b');
       ctx('a').send('b', { type: 'after-restart' });
     });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(drops).toEqual([
       { t: NS_PER_MS, type: 'net.drop.crashed', id: 1, src: 'a', dst: 'b' },
       { t: 3 * NS_PER_MS, type: 'net.drop.crashed', id: 2, src: 'a', dst: 'b' },
@@ -261,7 +257,7 @@ describe('partitions', () => {
       fabric.heal('p');
       ctx('a').send('c', { type: 'healed' });
     });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('c').received.map((r) => r.body.type)).toEqual(['d->c', 'healed']);
     expect(proc('b').received.map((r) => r.body.type)).toEqual(['a->b']);
     expect(fabric.stats.droppedPartition).toBe(2);
@@ -272,7 +268,7 @@ describe('partitions', () => {
     fabric.partitionOneWay('p', ['a'], ['b']);
     ctx('a').send('b', { type: 'lost' });
     ctx('b').send('a', { type: 'arrives' });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('b').received).toEqual([]);
     expect(proc('a').received.map((r) => r.body.type)).toEqual(['arrives']);
   });
@@ -283,7 +279,7 @@ describe('partitions', () => {
     world.trace.on('net.drop.partition', (e) => drops.push(e));
     ctx('a').send('b', { type: 'x' });
     at(NS_PER_MS / 2, () => fabric.partition('p', [['a'], ['b']]));
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('b').received).toEqual([]);
     expect(drops.map((d) => d.at)).toEqual(['delivery']);
   });
@@ -333,7 +329,7 @@ describe('degrade and restore', () => {
       fabric.restore('slow');
       ctx('a').send('b', { type: 'fast' });
     });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('b').received.map((r) => [r.body.type, r.at])).toEqual([
       ['slow', 50 * NS_PER_MS],
       ['fast', 101 * NS_PER_MS],
@@ -388,7 +384,7 @@ describe('bad input throws and changes nothing', () => {
     expect(snapshot(fabric)).toEqual(before);
     // And the fabric still works as before.
     ctx('a').send('b', { type: 'still-works' });
-    drain(scheduler);
+    scheduler.runUntilQuiescent();
     expect(proc('b').received).toEqual([{ at: 2 * NS_PER_MS, from: 'a', body: { type: 'still-works' } }]);
   });
 
