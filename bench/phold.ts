@@ -24,14 +24,14 @@ const population = positiveInteger('population', values.population);
 const endSeconds = Number(values.end);
 if (!(endSeconds > 0)) fail(`--end must be a positive number of seconds, got '${values.end}'`);
 
-let state = 2463534242;
+// The state is kept as the int32 with the same 32 bits: an unsigned value above 2^31 would not fit a small
+// integer, and every store of it to this module variable would allocate a heap number.
+let state = 2463534242 | 0;
 function uniform(): number {
   state ^= state << 13;
-  state >>>= 0;
   state ^= state >>> 17;
   state ^= state << 5;
-  state >>>= 0;
-  return state / 4294967296;
+  return (state >>> 0) / 4294967296;
 }
 const delayNs = (): number => Math.round((0.1 - Math.log(1 - uniform())) * NS_PER_S);
 

@@ -97,19 +97,17 @@ export class Scheduler {
     let ran = 0;
     this.stopRequested = false;
     while (ran < maxEvents) {
-      const time = queue.peekTime();
-      // An empty queue reports Infinity, which is not past an infinite limit: stop on it explicitly.
-      if (time > limit || time === Infinity) {
+      // One queue call per event, with no result object: null when nothing is due by `limit` (including
+      // an empty queue); otherwise the event is already removed and its time and argument are on the queue.
+      const callback = queue.popUntil(limit);
+      if (callback === null) {
         if (limit !== Infinity && limit > this.nowNs) this.nowNs = limit;
         break;
       }
-      const callback = queue.topCallback();
-      const arg = queue.topArg();
-      queue.popTop();
-      this.nowNs = time;
+      this.nowNs = queue.poppedTime;
       this.executed++;
       ran++;
-      callback(arg);
+      callback(queue.poppedArg);
       if (this.stopRequested) break;
     }
     return ran;
