@@ -1,7 +1,7 @@
 // Seeded randomness: one root seed, and a named stream per component (`rng.stream("net/link/a-b")`), so
 // adding a component or a draw in one place never shifts the draws of another. Streams are seedrandom's
 // xor4096 (Brent's xorgens) seeded with "<root>/<name>". Owns every random choice the simulator makes;
-// nothing in sim/ may call Math.random.
+// nothing in sim/ may use the platform's unseeded generator.
 //
 // Probabilities are compared as integers: `chance(p)` draws a uint32 and compares it with p scaled to
 // 2^32, so a decision never hinges on the last bit of a floating-point library function.
