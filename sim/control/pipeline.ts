@@ -1,0 +1,47 @@
+// The physical pipeline the controller programs into every managed switch: table numbers, register
+// conventions and reserved logical-port values. It is the contract between the virtualization app (which
+// writes flows in these terms) and the checkers that read flow tables. Owns constants only.
+//
+// First-hop processing, as OVN does it: the switch where a packet enters runs the whole logical pipeline
+// (switch ingress, routers, the peer switch) and tunnels it straight to the chassis of the destination
+// port, carrying the logical datapath in tunKey and the logical egress port in tunMeta. The receiving
+// chassis runs only the egress stages for that port.
+//
+//   0  PHYSICAL_IN       classify: VIF port -> (datapath, logical in port); tunnel -> (datapath, egress port)
+//  10  LS_IN_PORT_SEC    port security on ingress (allowed MAC / IPs)
+//  11  LS_IN_ACL         from-lport ACLs
+//  12  LS_IN_L2_LOOKUP   destination MAC -> logical egress port; group bit -> flood; else unknown
+//  20  LS_OUT_DISPATCH   egress port local / remote (tunnel) / router port / flood fan-out
+//  21  LS_FLOOD_LOCAL    flood to this chassis' ports only (packets that arrived by tunnel)
+//  30  LS_OUT_ACL        to-lport ACLs
+//  31  LS_OUT_PORT_SEC   port security on egress, then output to the VIF port
+//  40  LR_IN_ADMISSION   router: accept packets addressed to the router port's MAC
+//  41  LR_IN_IP_ROUTING  longest prefix match -> egress router port and next hop (reg0)
+//  42  LR_IN_ARP_RESOLVE next hop -> destination MAC
+//  43  LR_OUT_DELIVER    into the peer logical switch's ingress
+//  50  POOL_REPLICATE    pool nodes: replicate flood / unknown-destination packets to chassis
+
+export const TABLE = {
+  PHYSICAL_IN: 0,
+  LS_IN_PORT_SEC: 10,
+  LS_IN_ACL: 11,
+  LS_IN_L2_LOOKUP: 12,
+  LS_OUT_DISPATCH: 20,
+  LS_FLOOD_LOCAL: 21,
+  LS_OUT_ACL: 30,
+  LS_OUT_PORT_SEC: 31,
+  LR_IN_ADMISSION: 40,
+  LR_IN_IP_ROUTING: 41,
+  LR_IN_ARP_RESOLVE: 42,
+  LR_OUT_DELIVER: 43,
+  POOL_REPLICATE: 50,
+} as const;
+
+/** Registers: reg6 holds the logical ingress port, reg7 the logical egress port, reg0 a next-hop IP. */
+export const REG_IN_PORT = 'reg6';
+export const REG_OUT_PORT = 'reg7';
+export const REG_NEXT_HOP = 'reg0';
+
+/** Logical egress port values that are not ports: flood to every port, or to the unknown-address ports. */
+export const OUT_FLOOD = 0xffff;
+export const OUT_UNKNOWN = 0xfffe;

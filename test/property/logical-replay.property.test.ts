@@ -1,0 +1,413 @@
+// Properties of the logical model under random sequences of valid and invalid calls (small name and
+// address pools, so collisions, dangling references and conflicts are common):
+//   - a failed call or transaction changes nothing and delivers nothing;
+//   - every change set is a proper set difference (deletes present, inserts absent, no repeats);
+//   - the change stream replayed from empty equals snapshot() after every call;
+//   - the model stays referentially consistent (ports on live datapaths, peers paired, unique MACs/IPs
+//     per switch, one VIF per port, ACLs and routes naming live ports);
+//   - the same calls give the same keys, change sets and snapshots.
+import { describe, expect } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { LogicalNetworks, RELATION_ORDER, type Delta, type RelationName, type Snapshot } from '../../sim/logical/index.ts';
+
+const runs = (fallback: number) => Number(process.env.NVSIM_PROPERTY_RUNS ?? fallback);
+
+const SWITCHES = ['s0', 's1', 's2'];
+const PORTS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+const ROUTERS = ['r0', 'r1', 'r2'];
+const ROUTER_PORTS = ['rp0', 'rp1', 'rp2', 'rp3'];
+const ACLS = ['a0', 'a1', 'a2'];
+const TENANTS = ['T0', 'T1'];
+const VIFS = ['v0', 'v1', 'v2'];
+const MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03', '02:00:00:00:00:04', '02:00:00:00:00:05', '02:00:00:00:00:06', '01:00:00:00:00:01', 'bogus'];
+const IPS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1', '10.0.1.2', '300.0.0.1'];
+const SUBNETS = ['10.0.0.0/24', '10.0.1.0/24', '10.0.0.0/16', '10.0.0.1/24'];
+const ROUTER_IPS = ['10.0.0.254/24', '10.0.1.254/24', '10.0.0.253/24', '10.0.1.253/24', '10.0.0.254/16', '192.168.0.1/30', '10.0.0.0/24'];
+const PREFIXES = ['0.0.0.0/0', '10.9.0.0/16', '10.0.0.0/8', '10.0.0.1/8'];
+const NEXTHOPS = ['10.0.0.9', '10.0.1.9', '192.168.0.2', '0.0.0.0'];
+
+const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
+const maybe = <T,>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+const addressEntry = fc.oneof(
+  fc.constant('unknown'),
+  fc.tuple(pick(MACS), fc.array(pick(IPS), { maxLength: 2 })).map(([mac, ips]) => [mac, ...ips].join(' ')),
+);
+
+type Op =
+  | { kind: 'createSwitch'; name: string; tenant: string; subnet?: string }
+  | { kind: 'updateSwitch'; name: string; subnet: string | null; rename?: string }
+  | { kind: 'deleteSwitch'; name: string; cascade: boolean }
+  | { kind: 'createPort'; name: string; sw: string; localnet: boolean; addresses: string[]; portSecurity: string[]; vifId?: string }
+  | { kind: 'updatePort'; name: string; addresses?: string[]; portSecurity?: string[]; rename?: string }
+  | { kind: 'deletePort'; name: string; cascade: boolean }
+  | { kind: 'bind'; name: string; vifId: string }
+  | { kind: 'unbind'; name: string }
+  | { kind: 'createRouter'; name: string; tenant: string }
+  | { kind: 'deleteRouter'; name: string; cascade: boolean }
+  | { kind: 'connect'; router: string; sw: string; name: string; mac: string; ip: string }
+  | { kind: 'updateRouterPort'; name: string; mac?: string; ip?: string }
+  | { kind: 'deleteRouterPort'; name: string; cascade: boolean }
+  | { kind: 'createRoute'; router: string; prefix: string; nexthop: string; outputPort?: string }
+  | { kind: 'updateRoute'; router: string; prefix: string; nexthop: string; outputPort?: string | null }
+  | { kind: 'deleteRoute'; router: string; prefix: string }
+  | { kind: 'createAcl'; name: string; sw: string; priority: number; direction: 'from-lport' | 'to-lport'; inport?: string; outport?: string; l4Dst?: number }
+  | { kind: 'updateAcl'; name: string; priority?: number; direction?: 'from-lport' | 'to-lport' }
+  | { kind: 'deleteAcl'; name: string };
+
+type Step = Op | { kind: 'tx'; ops: Op[]; fail: boolean };
+
+/** Names the setup creates come up more often in calls that need an existing entity. */
+const SOME_SWITCH = pick(['s0', 's1', 's0', 's1', 's2']);
+const SOME_PORT = pick(['p0', 'p1', 'p2', 'p0', 'p1', 'p2', 'p3', 'p4']);
+const SOME_ROUTER = pick(['r0', 'r1', 'r2']);
+const SOME_ROUTER_PORT = pick(['rp0', 'rp1', 'rp0', 'rp1', 'rp2', 'rp3']);
+const SOME_ACL = pick(['a0', 'a0', 'a1', 'a2']);
+const SOME_PREFIX = pick(['10.9.0.0/16', '10.9.0.0/16', ...PREFIXES]);
+const SOME_NEXTHOP = pick(['10.0.0.9', '10.0.0.7', '10.0.1.9', ...NEXTHOPS]);
+
+const createArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('createSwitch' as const), name: pick(SWITCHES), tenant: pick(TENANTS), subnet: maybe(pick(SUBNETS)) }),
+  fc.record({
+    kind: fc.constant('createPort' as const),
+    name: pick(PORTS),
+    sw: SOME_SWITCH,
+    localnet: fc.boolean(),
+    addresses: fc.array(addressEntry, { maxLength: 2 }),
+    portSecurity: fc.array(fc.tuple(pick(MACS), fc.array(pick(IPS), { maxLength: 1 })).map(([m, ips]) => [m, ...ips].join(' ')), { maxLength: 1 }),
+    vifId: maybe(pick(VIFS)),
+  }),
+  fc.record({ kind: fc.constant('createRouter' as const), name: pick(ROUTERS), tenant: pick(TENANTS) }),
+  fc.record({ kind: fc.constant('connect' as const), router: SOME_ROUTER, sw: SOME_SWITCH, name: pick(ROUTER_PORTS), mac: pick(MACS), ip: pick(ROUTER_IPS) }),
+  fc.record({ kind: fc.constant('createRoute' as const), router: SOME_ROUTER, prefix: pick(PREFIXES), nexthop: SOME_NEXTHOP, outputPort: maybe(SOME_ROUTER_PORT) }),
+  fc.record({
+    kind: fc.constant('createAcl' as const),
+    name: pick(ACLS),
+    sw: SOME_SWITCH,
+    priority: fc.constantFrom(0, 100, 32767, 32768),
+    direction: pick(['from-lport', 'to-lport'] as const),
+    inport: maybe(SOME_PORT),
+    outport: maybe(SOME_PORT),
+    l4Dst: maybe(fc.constantFrom(22, 22, 70000)),
+  }),
+);
+
+/** Calls with a good chance of succeeding, where independent random choices would nearly always fail. */
+const likelyArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant('connect' as const),
+    router: pick(['r1', 'r1', 'r2']),
+    sw: SOME_SWITCH,
+    name: pick(['rp2', 'rp3']),
+    mac: pick(['02:00:00:00:00:05', '02:00:00:00:00:06']),
+    ip: pick(['10.0.0.253/24', '10.0.1.253/24', '192.168.0.1/30']),
+  }),
+  fc.record({ kind: fc.constant('createRoute' as const), router: pick(['r0', 'r1']), prefix: pick(['0.0.0.0/0', '10.8.0.0/16', '10.0.0.0/8']), nexthop: pick(['10.0.0.9', '10.0.1.9']), outputPort: maybe(pick(['rp0', 'rp1', 'rp2'])) }),
+  fc.record({
+    kind: fc.constant('createAcl' as const),
+    name: pick(['a1', 'a2']),
+    sw: fc.constant('s0'),
+    priority: fc.constantFrom(0, 100, 32767),
+    direction: fc.constant('to-lport' as const),
+    inport: maybe(pick(['p0', 'p1', 'rp0-peer'])),
+    outport: maybe(pick(['p0', 'p1'])),
+    l4Dst: maybe(fc.constant(22)),
+  }),
+);
+
+const updateArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('updateSwitch' as const), name: SOME_SWITCH, subnet: fc.option(pick(SUBNETS), { nil: null }), rename: maybe(pick(SWITCHES)) }),
+  fc.record({ kind: fc.constant('updatePort' as const), name: SOME_PORT, addresses: maybe(fc.array(addressEntry, { maxLength: 2 })), portSecurity: maybe(fc.constant([] as string[])), rename: maybe(pick(PORTS)) }),
+  fc.record({ kind: fc.constant('bind' as const), name: SOME_PORT, vifId: pick(VIFS) }),
+  fc.record({ kind: fc.constant('unbind' as const), name: SOME_PORT }),
+  fc.record({ kind: fc.constant('updateRouterPort' as const), name: SOME_ROUTER_PORT, mac: maybe(pick(MACS)), ip: maybe(pick(ROUTER_IPS)) }),
+  fc.record({ kind: fc.constant('updateRoute' as const), router: SOME_ROUTER, prefix: SOME_PREFIX, nexthop: SOME_NEXTHOP, outputPort: fc.option(SOME_ROUTER_PORT, { nil: null }) }),
+  fc.record({ kind: fc.constant('updateAcl' as const), name: SOME_ACL, priority: maybe(fc.constantFrom(5, 5, -1)), direction: maybe(pick(['from-lport', 'to-lport'] as const)) }),
+);
+
+const deleteArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('deleteSwitch' as const), name: SOME_SWITCH, cascade: fc.boolean() }),
+  fc.record({ kind: fc.constant('deletePort' as const), name: fc.oneof(SOME_PORT, pick(ROUTER_PORTS.map((p) => `${p}-peer`))), cascade: fc.boolean() }),
+  fc.record({ kind: fc.constant('deleteRouter' as const), name: SOME_ROUTER, cascade: fc.boolean() }),
+  fc.record({ kind: fc.constant('deleteRouterPort' as const), name: SOME_ROUTER_PORT, cascade: fc.boolean() }),
+  fc.record({ kind: fc.constant('deleteRoute' as const), router: SOME_ROUTER, prefix: SOME_PREFIX }),
+  fc.record({ kind: fc.constant('deleteAcl' as const), name: SOME_ACL }),
+);
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: createArb },
+  { weight: 2, arbitrary: likelyArb },
+  { weight: 4, arbitrary: updateArb },
+  { weight: 1, arbitrary: deleteArb },
+);
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: opArb },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('tx' as const), ops: fc.array(opArb, { minLength: 1, maxLength: 3 }), fail: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))) }),
+  },
+);
+
+/**
+ * A populated start, so random calls mostly meet existing entities: tenant T0's switches s0 and s1 joined
+ * by router r0 (with a route and an ACL), and an empty router r1. s2, r2, p3..p5, rp2, rp3, a1 and a2
+ * are left for the random calls to create (with either tenant).
+ */
+const SETUP: Step[] = [
+  { kind: 'createSwitch', name: 's0', tenant: 'T0', subnet: '10.0.0.0/24' },
+  { kind: 'createSwitch', name: 's1', tenant: 'T0', subnet: '10.0.1.0/24' },
+  { kind: 'createRouter', name: 'r0', tenant: 'T0' },
+  { kind: 'createRouter', name: 'r1', tenant: 'T0' },
+  { kind: 'createPort', name: 'p0', sw: 's0', localnet: false, addresses: ['02:00:00:00:00:01 10.0.0.1'], portSecurity: ['02:00:00:00:00:01 10.0.0.1'], vifId: 'v0' },
+  { kind: 'createPort', name: 'p1', sw: 's0', localnet: false, addresses: ['02:00:00:00:00:02 10.0.0.2', 'unknown'], portSecurity: [] },
+  { kind: 'createPort', name: 'p2', sw: 's1', localnet: false, addresses: ['02:00:00:00:00:01 10.0.1.1'], portSecurity: [], vifId: 'v1' },
+  { kind: 'connect', router: 'r0', sw: 's0', name: 'rp0', mac: '02:00:00:00:00:03', ip: '10.0.0.254/24' },
+  { kind: 'connect', router: 'r0', sw: 's1', name: 'rp1', mac: '02:00:00:00:00:04', ip: '10.0.1.254/24' },
+  { kind: 'createRoute', router: 'r0', prefix: '10.9.0.0/16', nexthop: '10.0.0.9', outputPort: 'rp0' },
+  { kind: 'createAcl', name: 'a0', sw: 's0', priority: 100, direction: 'to-lport', outport: 'p0', l4Dst: 22 },
+];
+
+const stepsArb = (maxLength: number) => fc.array(stepArb, { minLength: 5, maxLength }).map((steps) => [...SETUP, ...steps]);
+
+function apply(net: LogicalNetworks, op: Op): void {
+  switch (op.kind) {
+    case 'createSwitch':
+      net.createSwitch({ name: op.name, tenant: op.tenant, ...(op.subnet !== undefined && { subnet: op.subnet }) });
+      return;
+    case 'updateSwitch':
+      net.updateSwitch(op.name, { subnet: op.subnet, ...(op.rename !== undefined && { name: op.rename }) });
+      return;
+    case 'deleteSwitch':
+      net.deleteSwitch(op.name, { cascade: op.cascade });
+      return;
+    case 'createPort':
+      net.createSwitchPort(
+        op.localnet
+          ? { name: op.name, switch: op.sw, type: 'localnet', network: 'physnet', gateway: 'gw' }
+          : { name: op.name, switch: op.sw, addresses: op.addresses, portSecurity: op.portSecurity, ...(op.vifId !== undefined && { vifId: op.vifId }) },
+      );
+      return;
+    case 'updatePort':
+      net.updateSwitchPort(op.name, {
+        ...(op.addresses !== undefined && { addresses: op.addresses }),
+        ...(op.portSecurity !== undefined && { portSecurity: op.portSecurity }),
+        ...(op.rename !== undefined && { name: op.rename }),
+      });
+      return;
+    case 'deletePort':
+      net.deleteSwitchPort(op.name, { cascade: op.cascade });
+      return;
+    case 'bind':
+      net.bindPort(op.name, op.vifId);
+      return;
+    case 'unbind':
+      net.unbindPort(op.name);
+      return;
+    case 'createRouter':
+      net.createRouter({ name: op.name, tenant: op.tenant });
+      return;
+    case 'deleteRouter':
+      net.deleteRouter(op.name, { cascade: op.cascade });
+      return;
+    case 'connect':
+      net.connectRouter({ router: op.router, switch: op.sw, name: op.name, mac: op.mac, ip: op.ip });
+      return;
+    case 'updateRouterPort':
+      net.updateRouterPort(op.name, { ...(op.mac !== undefined && { mac: op.mac }), ...(op.ip !== undefined && { ip: op.ip }) });
+      return;
+    case 'deleteRouterPort':
+      net.deleteRouterPort(op.name, { cascade: op.cascade });
+      return;
+    case 'createRoute':
+      net.createStaticRoute({ router: op.router, prefix: op.prefix, nexthop: op.nexthop, ...(op.outputPort !== undefined && { outputPort: op.outputPort }) });
+      return;
+    case 'updateRoute':
+      net.updateStaticRoute(op.router, op.prefix, { nexthop: op.nexthop, ...(op.outputPort !== undefined && { outputPort: op.outputPort }) });
+      return;
+    case 'deleteRoute':
+      net.deleteStaticRoute(op.router, op.prefix);
+      return;
+    case 'createAcl':
+      net.createAcl({
+        name: op.name,
+        switch: op.sw,
+        priority: op.priority,
+        direction: op.direction,
+        action: 'drop',
+        match: {
+          ...(op.inport !== undefined && { inport: op.inport }),
+          ...(op.outport !== undefined && { outport: op.outport }),
+          ...(op.l4Dst !== undefined && { ipProto: 'tcp' as const, l4Dst: op.l4Dst }),
+        },
+      });
+      return;
+    case 'updateAcl':
+      net.updateAcl(op.name, { ...(op.priority !== undefined && { priority: op.priority }), ...(op.direction !== undefined && { direction: op.direction }) });
+      return;
+    case 'deleteAcl':
+      net.deleteAcl(op.name);
+      return;
+  }
+}
+
+function applyStep(net: LogicalNetworks, step: Step): void {
+  if (step.kind !== 'tx') return apply(net, step);
+  net.transaction((t) => {
+    for (const op of step.ops) apply(t, op);
+    if (step.fail) throw new Error('transaction abandoned');
+  });
+}
+
+/** The relations as sets of JSON tuples, replayed from change sets; throws on a malformed change set. */
+class Replay {
+  readonly rows = new Map<RelationName, Map<string, unknown>>(RELATION_ORDER.map((r) => [r, new Map()]));
+  apply(set: readonly Delta[]): void {
+    for (const d of set) {
+      const rel = this.rows.get(d.relation)!;
+      const key = JSON.stringify(d.tuple);
+      if (d.op === 'insert') {
+        if (rel.has(key)) throw new Error(`insert of a present tuple: ${d.relation} ${key}`);
+        rel.set(key, d.tuple);
+      } else {
+        if (!rel.has(key)) throw new Error(`delete of an absent tuple: ${d.relation} ${key}`);
+        rel.delete(key);
+      }
+    }
+  }
+  keys(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const r of RELATION_ORDER) out[r] = [...this.rows.get(r)!.keys()].sort();
+    return out;
+  }
+}
+
+function snapshotKeys(s: Snapshot): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of RELATION_ORDER) out[r] = (s[r] as unknown[]).map((t) => JSON.stringify(t)).sort();
+  return out;
+}
+
+/** Referential consistency and uniqueness of a snapshot; returns the problems found. */
+function integrityProblems(s: Snapshot): string[] {
+  const problems: string[] = [];
+  const switchDps = new Set(s.logical_switch.map((t) => t.dp));
+  const routerDps = new Set(s.logical_router.map((t) => t.dp));
+  const lsp = new Map(s.logical_switch_port.map((t) => [`${t.dp}/${t.port}`, t]));
+  const lrp = new Map(s.logical_router_port.map((t) => [`${t.dp}/${t.port}`, t]));
+  const unique = (what: string, keys: string[]) => {
+    if (new Set(keys).size !== keys.length) problems.push(`${what} not unique`);
+  };
+  for (const t of s.logical_switch_subnet) if (!switchDps.has(t.dp)) problems.push(`subnet of missing switch ${t.dp}`);
+  for (const t of s.logical_switch_port) if (!switchDps.has(t.dp)) problems.push(`port ${t.name} on missing switch ${t.dp}`);
+  for (const t of s.logical_router_port) {
+    if (!routerDps.has(t.dp)) problems.push(`router port ${t.name} on missing router`);
+    if (lsp.get(`${t.peer_dp}/${t.peer_port}`)?.type !== 'router') problems.push(`router port ${t.name} without a router-type peer`);
+  }
+  for (const t of s.logical_switch_port_peer) {
+    const rp = lrp.get(`${t.peer_dp}/${t.peer_port}`);
+    if (rp === undefined || rp.peer_dp !== t.dp || rp.peer_port !== t.port) problems.push(`switch port ${t.dp}/${t.port} peer not paired`);
+  }
+  for (const r of ['port_address_mac', 'port_address_ip', 'port_address_unknown', 'port_security', 'port_security_mac', 'port_security_ip', 'port_binding_request', 'localnet_port'] as const) {
+    for (const t of s[r]) if (!lsp.has(`${t.dp}/${t.port}`)) problems.push(`${r} of missing port ${t.dp}/${t.port}`);
+  }
+  unique('port_security per port', s.port_security.map((t) => `${t.dp}/${t.port}`));
+  if (s.port_security.length !== s.logical_switch_port.length) problems.push('port_security missing for some port');
+  const securedPorts = new Set(s.port_security_mac.map((t) => `${t.dp}/${t.port}`));
+  for (const t of s.port_security) if ((t.enabled === 1) !== securedPorts.has(`${t.dp}/${t.port}`)) problems.push(`port_security.enabled wrong for ${t.dp}/${t.port}`);
+  unique('MAC within a switch', s.port_address_mac.map((t) => `${t.dp}/${t.mac}`));
+  unique('IP within a switch', s.port_address_ip.map((t) => `${t.dp}/${t.ip}`));
+  unique('VIF binding', s.port_binding_request.map((t) => t.vif_id));
+  unique('switch names', s.logical_switch.map((t) => t.name));
+  unique('router names', s.logical_router.map((t) => t.name));
+  unique('switch port names', s.logical_switch_port.map((t) => t.name));
+  unique('router port names', s.logical_router_port.map((t) => t.name));
+  unique('ACL names', s.acl.map((t) => t.name));
+  unique('datapath keys', [...s.logical_switch, ...s.logical_router].map((t) => String(t.dp)));
+  for (const t of s.static_route) {
+    if (!routerDps.has(t.dp)) problems.push('route on missing router');
+    if (t.out_port !== 0 && !lrp.has(`${t.dp}/${t.out_port}`)) problems.push(`route via missing router port ${t.dp}/${t.out_port}`);
+  }
+  for (const t of s.acl) {
+    if (!switchDps.has(t.dp)) problems.push(`ACL ${t.name} on missing switch`);
+    for (const p of [t.inport, t.outport]) if (p !== 0 && !lsp.has(`${t.dp}/${p}`)) problems.push(`ACL ${t.name} names missing port ${p}`);
+    if (t.direction === 'from-lport' && t.outport !== 0) problems.push(`from-lport ACL ${t.name} matches outport`);
+    if (t.priority < 0 || t.priority > 32767) problems.push(`ACL ${t.name} priority ${t.priority}`);
+  }
+  // Router port networks on one router never overlap.
+  for (const a of s.logical_router_port) {
+    for (const b of s.logical_router_port) {
+      if (a.dp !== b.dp || a.port >= b.port) continue;
+      const len = Math.min(a.net_len, b.net_len);
+      const mask = len === 0 ? 0 : (0xffff_ffff << (32 - len)) >>> 0;
+      if (((a.net_addr & mask) >>> 0) === ((b.net_addr & mask) >>> 0)) problems.push(`router ports ${a.name} and ${b.name} overlap`);
+    }
+  }
+  return problems;
+}
+
+function run(steps: Step[]): { log: Delta[][]; snapshot: Snapshot; outcomes: string[] } {
+  const net = new LogicalNetworks();
+  const log: Delta[][] = [];
+  net.subscribe((d) => log.push([...d]));
+  const outcomes = steps.map((step) => {
+    try {
+      applyStep(net, step);
+      return 'ok';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+  return { log, snapshot: net.snapshot(), outcomes };
+}
+
+describe('LogicalNetworks under random call sequences', () => {
+  test.prop([stepsArb(60)], { numRuns: runs(150) })(
+    'failed calls change nothing; change sets replay to the snapshot; the model stays consistent',
+    (steps) => {
+      const net = new LogicalNetworks();
+      const replay = new Replay();
+      let delivered: Delta[][] = [];
+      net.subscribe((d) => delivered.push([...d]));
+      for (const step of steps) {
+        const before = JSON.stringify(net.snapshot());
+        delivered = [];
+        let failed = false;
+        try {
+          applyStep(net, step);
+        } catch (e) {
+          failed = true;
+          expect((e as Error).message).not.toMatch(/[\n\r]/);
+          expect((e as Error).message).not.toMatch(/^internal|Cannot read|undefined is not/);
+        }
+        if (failed) {
+          expect(JSON.stringify(net.snapshot())).toBe(before);
+          expect(delivered).toEqual([]);
+          continue;
+        }
+        expect(delivered.length).toBeLessThanOrEqual(1);
+        for (const set of delivered) {
+          expect(set.length).toBeGreaterThan(0);
+          replay.apply(set);
+        }
+        const snap = net.snapshot();
+        expect(replay.keys()).toEqual(snapshotKeys(snap));
+        expect(integrityProblems(snap)).toEqual([]);
+      }
+    },
+  );
+
+  test.prop([stepsArb(60)], { numRuns: runs(100) })('the same calls give the same outcomes, keys, change sets and snapshots', (steps) => {
+    const a = run(steps);
+    const b = run(steps);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  test.prop([stepsArb(40)], { numRuns: runs(100) })('failed calls leave no trace: dropping them gives the same result', (steps) => {
+    const all = run(steps);
+    const succeeded = steps.filter((_, i) => all.outcomes[i] === 'ok');
+    const clean = run(succeeded);
+    expect(clean.outcomes.every((o) => o === 'ok')).toBe(true);
+    expect(JSON.stringify(clean.snapshot)).toBe(JSON.stringify(all.snapshot));
+    expect(JSON.stringify(clean.log)).toBe(JSON.stringify(all.log));
+  });
+});
