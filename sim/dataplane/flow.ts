@@ -1,0 +1,136 @@
+// Flows as data: match, actions, table and priority, as in OpenFlow/OVS. Shared by the switch (which
+// executes them), the controller (which computes them) and the checkers (which compare tables). Owns the
+// shapes, the canonical key that identifies a flow within a table (what an OpenFlow strict delete names),
+// and the text form used in traces and packet traces; not matching or execution.
+//
+// Pipeline fields beside the headers (the conventions the controller uses, after OVN):
+//   inPort     the switch port the packet entered on (a VIF port or a tunnel port)
+//   tunKey     tunnel key (VNI): the logical datapath the packet belongs to, set on encapsulation
+//   tunMeta    tunnel metadata: the logical egress port (or a flood/unknown marker) the receiver delivers to
+//   metadata   the logical datapath being processed
+//   reg0..reg7 scratch registers (reg6: logical ingress port, reg7: logical egress port by convention)
+//   ctState    connection-tracking state bits (reserved for the middlebox issue)
+
+import { formatCidr, formatIpv4, formatMac, type Ipv4Prefix } from './headers.ts';
+
+export type HeaderField = 'ethSrc' | 'ethDst' | 'ethType' | 'ipSrc' | 'ipDst' | 'ipProto' | 'ipTtl' | 'l4Src' | 'l4Dst' | 'tcpFlags';
+export type RegisterField = 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'reg7';
+export type PipelineField = 'inPort' | 'tunKey' | 'tunMeta' | 'metadata' | 'ctState' | RegisterField;
+export type Field = HeaderField | PipelineField;
+
+export const REGISTER_FIELDS: readonly RegisterField[] = ['reg0', 'reg1', 'reg2', 'reg3', 'reg4', 'reg5', 'reg6', 'reg7'];
+
+/** Exact-match fields (every field but the two IP addresses, which match by prefix). */
+export type ExactField = Exclude<Field, 'ipSrc' | 'ipDst'>;
+
+/**
+ * A match: every field given must match; absent fields are wildcards. IPv4 addresses match by prefix,
+ * L4 ports may also match a range, and `ethDstGroup` matches the Ethernet group (multicast) bit.
+ */
+export type Match = { [F in ExactField]?: number } & {
+  ipSrc?: Ipv4Prefix;
+  ipDst?: Ipv4Prefix;
+  l4SrcRange?: readonly [number, number];
+  l4DstRange?: readonly [number, number];
+  ethDstGroup?: boolean;
+};
+
+export type Action =
+  /** Sends a copy of the packet, as it is now, out of a port. Tunnel ports encapsulate with tunKey/tunMeta. */
+  | { readonly type: 'output'; readonly port: number }
+  /** Sets a header or pipeline field (OpenFlow set-field / OVS load). */
+  | { readonly type: 'set'; readonly field: Field; readonly value: number }
+  /** Copies one field into another (OVS move). */
+  | { readonly type: 'move'; readonly from: Field; readonly to: Field }
+  /** Runs the packet through `table`, then carries on with the next action (OVS resubmit). */
+  | { readonly type: 'resubmit'; readonly table: number }
+  /** Decrements the IPv4 TTL; the packet is dropped when it reaches zero. */
+  | { readonly type: 'dec-ttl' }
+  /** Sends the packet to the controller (packet-in). */
+  | { readonly type: 'controller'; readonly reason: string }
+  /** Explicit drop: stops processing. (A flow with no output also drops.) */
+  | { readonly type: 'drop' };
+
+export interface Flow {
+  readonly table: number;
+  readonly priority: number;
+  readonly match: Match;
+  readonly actions: readonly Action[];
+  /** Provenance: which logical datapath (or 'infra') the flow implements; placement checks read it. */
+  readonly cookie: string;
+}
+
+const MATCH_ORDER: readonly (keyof Match)[] = [
+  'inPort',
+  'tunKey',
+  'tunMeta',
+  'metadata',
+  ...REGISTER_FIELDS,
+  'ctState',
+  'ethSrc',
+  'ethDst',
+  'ethDstGroup',
+  'ethType',
+  'ipSrc',
+  'ipDst',
+  'ipProto',
+  'ipTtl',
+  'l4Src',
+  'l4SrcRange',
+  'l4Dst',
+  'l4DstRange',
+  'tcpFlags',
+];
+
+function formatValue(field: string, value: unknown): string {
+  if (field === 'ethSrc' || field === 'ethDst') return formatMac(value as number);
+  if (field === 'ipSrc' || field === 'ipDst') return typeof value === 'number' ? formatIpv4(value) : formatCidr(value as Ipv4Prefix);
+  if (field === 'ethType') return `0x${(value as number).toString(16).padStart(4, '0')}`;
+  if (Array.isArray(value)) return `${value[0]}-${value[1]}`;
+  return String(value);
+}
+
+/** The match in a fixed field order, e.g. "metadata=3,reg6=2,ethDst=02:00:00:00:00:01". */
+export function formatMatch(match: Match): string {
+  const parts: string[] = [];
+  for (const field of MATCH_ORDER) {
+    const value = match[field];
+    if (value !== undefined) parts.push(`${field}=${formatValue(field, value)}`);
+  }
+  return parts.join(',');
+}
+
+export function formatAction(a: Action): string {
+  switch (a.type) {
+    case 'output':
+      return `output:${a.port}`;
+    case 'set':
+      return `set:${a.field}=${formatValue(a.field, a.value)}`;
+    case 'move':
+      return `move:${a.from}->${a.to}`;
+    case 'resubmit':
+      return `resubmit:${a.table}`;
+    case 'dec-ttl':
+      return 'dec_ttl';
+    case 'controller':
+      return `controller:${a.reason}`;
+    case 'drop':
+      return 'drop';
+  }
+}
+
+/** What identifies a flow within a switch: table, priority and match (OpenFlow's strict identity). */
+export function flowKey(f: Pick<Flow, 'table' | 'priority' | 'match'>): string {
+  return `${f.table}/${f.priority}/${formatMatch(f.match)}`;
+}
+
+/** One line, like ovs-ofctl dump-flows: "table=1 priority=100 metadata=3,... actions=output:2 cookie=ls-a". */
+export function formatFlow(f: Flow): string {
+  const match = formatMatch(f.match);
+  return `table=${f.table} priority=${f.priority}${match === '' ? '' : ` ${match}`} actions=${f.actions.map(formatAction).join(',') || 'drop'} cookie=${f.cookie}`;
+}
+
+/** Whether two flows are the same flow with the same actions and cookie (for table comparisons). */
+export function flowsEqual(a: Flow, b: Flow): boolean {
+  return formatFlow(a) === formatFlow(b);
+}
