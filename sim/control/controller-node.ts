@@ -32,6 +32,8 @@ declare module '../kernel/trace.ts' {
 
 export interface ControllerOptions {
   northbound: NodeId;
+  /** Chassis to use as pool nodes for flood and unknown-destination replication (none: replicate at the source). */
+  poolNodes?: readonly NodeId[];
   generationId: number;
   replyDeadlineNs: Nanos;
 }
@@ -55,7 +57,7 @@ export class ControllerNode implements NodeProcess {
     this.program = buildControlProgram();
     this.switches = new SwitchManager(ctx, options);
     // Compute for every datapath: one instance is master of all of them for now.
-    this.program.engine.apply([]);
+    this.program.engine.apply((options.poolNodes ?? []).map((chassis) => insertTuple(this.program.physical.poolNode, { chassis })));
     const saved = ctx.disk.get<PortFacts>(FACTS_KEY) ?? {};
     for (const [id, ports] of Object.entries(saved)) {
       this.ports.set(id, ports);
@@ -94,27 +96,30 @@ export class ControllerNode implements NodeProcess {
 
   /** Engine changes that turn the facts in `before` into those in `after` (VIF locations, tunnels). */
   private physicalChanges(before: Map<NodeId, Port[]>, after: Map<NodeId, Port[]>): Change[] {
-    const { vifLocation, tunnelPort } = this.program.inputs;
+    const { vifLocation, tunnelPort, physicalPort } = this.program.physical;
     const facts = (ports: Map<NodeId, Port[]>) => {
       const vifs = new Map<string, { vif_id: string; chassis: string; ofport: number }>();
       const tunnels = new Map<string, { chassis: string; remote: string; ofport: number }>();
+      const physicals = new Map<string, { chassis: string; segment: string; ofport: number }>();
       for (const [chassis, list] of ports) {
         for (const p of list) {
           if (p.kind === 'vif') vifs.set(`${p.vifId}@${chassis}`, { vif_id: p.vifId, chassis, ofport: p.number });
           if (p.kind === 'tunnel') tunnels.set(`${chassis}>${p.remote}`, { chassis, remote: p.remote, ofport: p.number });
+          if (p.kind === 'physical') physicals.set(`${chassis}#${p.number}`, { chassis, segment: p.segment, ofport: p.number });
         }
       }
-      return { vifs, tunnels };
+      return { vifs, tunnels, physicals };
     };
     const a = facts(before);
     const b = facts(after);
     const changes: Change[] = [];
-    const diff = <T extends object>(rel: typeof vifLocation | typeof tunnelPort, x: Map<string, T>, y: Map<string, T>) => {
+    const diff = <T extends object>(rel: typeof vifLocation | typeof tunnelPort | typeof physicalPort, x: Map<string, T>, y: Map<string, T>) => {
       for (const [k, t] of x) if (JSON.stringify(y.get(k)) !== JSON.stringify(t)) changes.push(deleteTuple(rel as any, t as any));
       for (const [k, t] of y) if (JSON.stringify(x.get(k)) !== JSON.stringify(t)) changes.push(insertTuple(rel as any, t as any));
     };
     diff(vifLocation, a.vifs, b.vifs);
     diff(tunnelPort, a.tunnels, b.tunnels);
+    diff(physicalPort, a.physicals, b.physicals);
     return changes;
   }
 
@@ -157,17 +162,7 @@ export class ControllerNode implements NodeProcess {
   }
 
   private lcpRelation(name: RelationName) {
-    const i = this.program.inputs;
-    const byName: Partial<Record<RelationName, typeof i.logicalSwitch | typeof i.switchPort | typeof i.addressMac>> = {
-      logical_switch: i.logicalSwitch,
-      logical_switch_port: i.switchPort,
-      port_address_mac: i.addressMac,
-      port_security: i.portSecurity as any,
-      port_security_mac: i.securityMac as any,
-      port_security_ip: i.securityIp as any,
-      port_binding_request: i.bindingRequest as any,
-    };
-    return byName[name] as any;
+    return this.program.lcp[name] as any;
   }
 
   private recompute(cause: string, changes: Change[]): void {
