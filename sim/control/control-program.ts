@@ -8,8 +8,12 @@
 import { RELATION_COLUMNS, type RelationName, type RelationTuples } from '../logical/relations.ts';
 import type { FlowRow } from './flow-text.ts';
 import { RulesEngine, type Relation } from '../rules/index.ts';
+import { addAclRules } from './rules/acl-rules.ts';
 import { addLogicalSwitchRules } from './rules/logical-switch-rules.ts';
 import { addPhysicalRules } from './rules/physical-rules.ts';
+import { addReplicationRules } from './rules/replication-rules.ts';
+import { addGatewayRules } from './rules/gateway-rules.ts';
+import { addRouterRules } from './rules/router-rules.ts';
 
 /** Column types of every LCP relation (names and strings are strings; everything else is a number). */
 const STRING_COLUMNS = new Set(['name', 'tenant', 'type', 'vif_id', 'network', 'gateway', 'direction', 'action']);
@@ -56,7 +60,11 @@ export function buildControlProgram(): ControlProgram {
 
   const program: ControlProgram = { engine, lcp, physical, logicalFlow, portChassis, dpChassis, physicalFlow };
   addLogicalSwitchRules(program);
+  addAclRules(program);
+  addRouterRules(program);
   addPhysicalRules(program);
+  addReplicationRules(program);
+  addGatewayRules(program);
   return program;
 }
 

@@ -12,7 +12,7 @@
 //  11  LS_IN_ACL         from-lport ACLs
 //  12  LS_IN_L2_LOOKUP   destination MAC -> logical egress port; group bit -> flood; else unknown
 //  20  LS_OUT_DISPATCH   egress port local / remote (tunnel) / router port / flood fan-out
-//  21  LS_FLOOD_LOCAL    flood to this chassis' ports only (packets that arrived by tunnel)
+//  21  LS_FLOOD_LOCAL    deliver a flood or unknown-destination packet to this chassis' ports only
 //  30  LS_OUT_ACL        to-lport ACLs
 //  31  LS_OUT_PORT_SEC   port security on egress, then output to the VIF port
 //  40  LR_IN_ADMISSION   router: accept packets addressed to the router port's MAC

@@ -57,7 +57,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
         })),
     );
   }
-  // No ACLs yet: everything that passed port security goes on to the L2 lookup.
+  // No from-lport ACL matched (acl-rules.ts): everything that passed port security goes on to the L2 lookup.
   engine.rule(logicalFlow, (q) =>
     q.from(lcp.logical_switch, { dp: 'dp' }).select((v) => ({
       dp: v.dp,
@@ -86,7 +86,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
       actions: encodeActions([{ type: 'set', field: REG_OUT_PORT, value: OUT_FLOOD }, resubmit(TABLE.LS_OUT_DISPATCH)]),
     })),
   );
-  // Egress: no ACLs yet; never send a packet back out of the port it came in on.
+  // Egress: no to-lport ACL matched (acl-rules.ts): allow; never send a packet back out of the port it came in on.
   engine.rule(logicalFlow, (q) =>
     q.from(lcp.logical_switch, { dp: 'dp' }).select((v) => ({
       dp: v.dp,

@@ -1,14 +1,34 @@
 // Virtualization-app rules (logical flows + physical facts → physical flows per chassis): where each
 // bound port is, which chassis implement a datapath (placement: only those get its flows), the physical
 // ingress classification for VIFs and tunnels, dispatch of an egress port to a local VIF or a tunnel,
-// flooding with replication at the source, and output to the VIF. Owns these rules only.
+// and output to the VIF. Owns these rules only; flooding and unknown unicast (dispatch of OUT_FLOOD /
+// OUT_UNKNOWN, LS_FLOOD_LOCAL, POOL_REPLICATE, their tunnel ingress) are replication-rules.ts's.
 
 import type { Action } from '../../dataplane/flow.ts';
 import type { ProgramParts } from '../control-program.ts';
-import { encodeActions, encodeMatch } from '../flow-text.ts';
-import { OUT_FLOOD, REG_IN_PORT, REG_OUT_PORT, TABLE } from '../pipeline.ts';
+import { encodeActions, encodeMatch, type FlowRow } from '../flow-text.ts';
+import { REG_IN_PORT, REG_OUT_PORT, TABLE } from '../pipeline.ts';
 
 const resubmit = (table: number): Action => ({ type: 'resubmit', table });
+
+/**
+ * Dispatch of egress port `port` of datapath `dp` on `chassis` into the tunnel port `tunnel` toward the
+ * port's chassis. Exported so router-rules.ts places the very same flow on chassis that route into `dp`.
+ */
+export function tunnelDispatchFlow(dp: number, chassis: string, port: number, tunnel: number): FlowRow {
+  return {
+    dp,
+    chassis,
+    table: TABLE.LS_OUT_DISPATCH,
+    priority: 100,
+    match: encodeMatch({ metadata: dp, [REG_OUT_PORT]: port }),
+    actions: encodeActions([
+      { type: 'set', field: 'tunKey', value: dp },
+      { type: 'move', from: REG_OUT_PORT, to: 'tunMeta' },
+      { type: 'output', port: tunnel },
+    ]),
+  };
+}
 
 export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, physicalFlow }: ProgramParts): void {
   const dpKey = { datapath: 'dp' } as const;
@@ -29,8 +49,6 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       .join(physical.tunnelPort, { chassis: 'chassis', remote: 'remote', ofport: 'ofport' })
       .select((v) => ({ dp: v.dp, chassis: v.chassis, remote: v.remote, ofport: v.ofport })),
   );
-  const localPorts = engine.collect('local_ports', { from: portChassis, groupBy: ['dp', 'chassis'], value: 'port', as: 'ports', output: false });
-  const remoteTunnels = engine.collect('remote_tunnels', { from: dpTunnel, groupBy: ['dp', 'chassis'], value: 'ofport', as: 'ofports', output: false });
 
   // Every logical flow goes to every chassis that implements its datapath, and only there.
   engine.rule(physicalFlow, (q) =>
@@ -50,8 +68,8 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, { type: 'set', field: REG_IN_PORT, value: v.port }, resubmit(TABLE.LS_IN_PORT_SEC)]),
     })),
   );
-  // Ingress from a tunnel: the sender already ran the logical pipeline; deliver to the egress port, or
-  // flood to the local ports only (never back into a tunnel, so replication cannot loop).
+  // Ingress from a tunnel: the sender already ran the logical pipeline; deliver to the egress port (flood
+  // and unknown-unicast copies: replication-rules.ts).
   engine.rule(physicalFlow, (q) =>
     q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => ({
       dp: v.dp,
@@ -60,16 +78,6 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       priority: 50,
       match: encodeMatch({ tunKey: v.dp }),
       actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, { type: 'move', from: 'tunMeta', to: REG_OUT_PORT }, resubmit(TABLE.LS_OUT_ACL)]),
-    })),
-  );
-  engine.rule(physicalFlow, (q) =>
-    q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => ({
-      dp: v.dp,
-      chassis: v.chassis,
-      table: TABLE.PHYSICAL_IN,
-      priority: 60,
-      match: encodeMatch({ tunKey: v.dp, tunMeta: OUT_FLOOD }),
-      actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, resubmit(TABLE.LS_FLOOD_LOCAL)]),
     })),
   );
   // Dispatch: an egress port on this chassis goes to the egress stages here...
@@ -88,53 +96,7 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
     q
       .from(portChassis, { dp: 'dp', port: 'port', chassis: 'remote' })
       .join(dpTunnel, { dp: 'dp', chassis: 'chassis', remote: 'remote', ofport: 'tunnel' })
-      .select((v) => ({
-        dp: v.dp,
-        chassis: v.chassis,
-        table: TABLE.LS_OUT_DISPATCH,
-        priority: 100,
-        match: encodeMatch({ metadata: v.dp, [REG_OUT_PORT]: v.port }),
-        actions: encodeActions([
-          { type: 'set', field: 'tunKey', value: v.dp },
-          { type: 'move', from: REG_OUT_PORT, to: 'tunMeta' },
-          { type: 'output', port: v.tunnel },
-        ]),
-      })),
-  );
-  // Flood: the local ports, then one copy to each other chassis of the datapath (source replication).
-  engine.rule(physicalFlow, (q) =>
-    q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => ({
-      dp: v.dp,
-      chassis: v.chassis,
-      table: TABLE.LS_OUT_DISPATCH,
-      priority: 100,
-      match: encodeMatch({ metadata: v.dp, [REG_OUT_PORT]: OUT_FLOOD }),
-      actions: encodeActions([resubmit(TABLE.LS_FLOOD_LOCAL), resubmit(TABLE.POOL_REPLICATE)]),
-    })),
-  );
-  engine.rule(physicalFlow, (q) =>
-    q.from(localPorts, { dp: 'dp', chassis: 'chassis', ports: 'ports' }).select((v) => ({
-      dp: v.dp,
-      chassis: v.chassis,
-      table: TABLE.LS_FLOOD_LOCAL,
-      priority: 100,
-      match: encodeMatch({ metadata: v.dp }),
-      actions: encodeActions(v.ports.flatMap((p) => [{ type: 'set', field: REG_OUT_PORT, value: p } as Action, resubmit(TABLE.LS_OUT_ACL)])),
-    })),
-  );
-  engine.rule(physicalFlow, (q) =>
-    q.from(remoteTunnels, { dp: 'dp', chassis: 'chassis', ofports: 'ofports' }).select((v) => ({
-      dp: v.dp,
-      chassis: v.chassis,
-      table: TABLE.POOL_REPLICATE,
-      priority: 100,
-      match: encodeMatch({ metadata: v.dp }),
-      actions: encodeActions([
-        { type: 'set', field: 'tunKey', value: v.dp },
-        { type: 'set', field: 'tunMeta', value: OUT_FLOOD },
-        ...v.ofports.map((port): Action => ({ type: 'output', port })),
-      ]),
-    })),
+      .select((v) => tunnelDispatchFlow(v.dp, v.chassis, v.port, v.tunnel)),
   );
   // Output to the VIF of an egress port on this chassis.
   engine.rule(physicalFlow, (q) =>
