@@ -40,15 +40,25 @@ export interface ControllerOptions {
 
 export const DEFAULT_CONTROLLER_OPTIONS: Omit<ControllerOptions, 'northbound'> = { generationId: 1, replyDeadlineNs: 300_000_000 };
 
-type PortFacts = Record<NodeId, Port[]>;
-const FACTS_KEY = 'ctl/switch-ports';
+const SWITCHES_KEY = 'ctl/switches';
+const portsKey = (id: NodeId) => `ctl/ports/${id}`;
+
+type VifClaim = { readonly chassis: NodeId; readonly ofport: number };
 
 export class ControllerNode implements NodeProcess {
   readonly program: ControlProgram;
   readonly switches: SwitchManager;
+  /** Each switch's ports as last reported (also on disk, one key per switch). */
   private readonly ports = new Map<NodeId, Port[]>();
+  /**
+   * Every chassis currently reporting each VIF, oldest claim first. During a live migration both the
+   * source and the destination report the VIF for a while; the most recent claim is where it runs (the
+   * engine gets exactly one location per VIF), and when it is withdrawn the previous one applies again.
+   */
+  private readonly vifClaims = new Map<string, VifClaim[]>();
   private nbSeq = -1;
   private lastNbHeard: Nanos = 0;
+  private subscribedAt: Nanos = 0;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -58,12 +68,14 @@ export class ControllerNode implements NodeProcess {
     this.switches = new SwitchManager(ctx, options);
     // Compute for every datapath: one instance is master of all of them for now.
     this.program.engine.apply((options.poolNodes ?? []).map((chassis) => insertTuple(this.program.physical.poolNode, { chassis })));
-    const saved = ctx.disk.get<PortFacts>(FACTS_KEY) ?? {};
-    for (const [id, ports] of Object.entries(saved)) {
-      this.ports.set(id, ports);
+    // A restarted controller rebuilds its physical facts from disk and resynchronises every switch it
+    // knew, since those switches will not say hello again.
+    const changes: Change[] = [];
+    for (const id of ctx.disk.get<NodeId[]>(SWITCHES_KEY) ?? []) {
+      changes.push(...this.replacePorts(id, ctx.disk.get<Port[]>(portsKey(id)) ?? []));
       this.switches.connect(id);
     }
-    this.recompute('restart', this.physicalChanges(new Map(), this.ports));
+    this.recompute('restart', changes);
     this.subscribe('start');
     this.watchNorthbound();
   }
@@ -87,44 +99,71 @@ export class ControllerNode implements NodeProcess {
   }
 
   private onSwitchPorts(id: NodeId, ports: Port[], hello: boolean): void {
-    const before = new Map(this.ports);
-    this.ports.set(id, ports);
-    this.ctx.disk.put(FACTS_KEY, Object.fromEntries(this.ports));
+    if (!this.ports.has(id)) this.ctx.disk.put(SWITCHES_KEY, [...this.ports.keys(), id]);
+    this.ctx.disk.put(portsKey(id), ports);
+    const changes = this.replacePorts(id, ports);
     if (hello) this.switches.connect(id);
-    this.recompute(hello ? `hello ${id}` : `port-status ${id}`, this.physicalChanges(before, this.ports));
+    this.recompute(hello ? `hello ${id}` : `port-status ${id}`, changes);
   }
 
-  /** Engine changes that turn the facts in `before` into those in `after` (VIF locations, tunnels). */
-  private physicalChanges(before: Map<NodeId, Port[]>, after: Map<NodeId, Port[]>): Change[] {
+  /**
+   * Replaces one switch's ports and returns the engine changes that follows: its tunnel and physical
+   * ports, and the location of each VIF it gained or lost. Work is proportional to this switch's ports.
+   */
+  private replacePorts(chassis: NodeId, ports: Port[]): Change[] {
     const { vifLocation, tunnelPort, physicalPort } = this.program.physical;
-    const facts = (ports: Map<NodeId, Port[]>) => {
-      const vifs = new Map<string, { vif_id: string; chassis: string; ofport: number }>();
-      const tunnels = new Map<string, { chassis: string; remote: string; ofport: number }>();
-      const physicals = new Map<string, { chassis: string; segment: string; ofport: number }>();
-      for (const [chassis, list] of ports) {
-        for (const p of list) {
-          if (p.kind === 'vif') vifs.set(`${p.vifId}@${chassis}`, { vif_id: p.vifId, chassis, ofport: p.number });
-          if (p.kind === 'tunnel') tunnels.set(`${chassis}>${p.remote}`, { chassis, remote: p.remote, ofport: p.number });
-          if (p.kind === 'physical') physicals.set(`${chassis}#${p.number}`, { chassis, segment: p.segment, ofport: p.number });
-        }
-      }
-      return { vifs, tunnels, physicals };
-    };
-    const a = facts(before);
-    const b = facts(after);
+    const before = this.ports.get(chassis) ?? [];
+    this.ports.set(chassis, ports);
     const changes: Change[] = [];
-    const diff = <T extends object>(rel: typeof vifLocation | typeof tunnelPort | typeof physicalPort, x: Map<string, T>, y: Map<string, T>) => {
-      for (const [k, t] of x) if (JSON.stringify(y.get(k)) !== JSON.stringify(t)) changes.push(deleteTuple(rel as any, t as any));
-      for (const [k, t] of y) if (JSON.stringify(x.get(k)) !== JSON.stringify(t)) changes.push(insertTuple(rel as any, t as any));
+    const keyOf = (p: Port) => JSON.stringify(p);
+    const oldKeys = new Set(before.map(keyOf));
+    const newKeys = new Set(ports.map(keyOf));
+    const touchedVifs = new Set<string>();
+    const locations = new Map<string, VifClaim | undefined>();
+    const remember = (vif: string) => {
+      if (!touchedVifs.has(vif)) locations.set(vif, this.vifLocationOf(vif));
+      touchedVifs.add(vif);
     };
-    diff(vifLocation, a.vifs, b.vifs);
-    diff(tunnelPort, a.tunnels, b.tunnels);
-    diff(physicalPort, a.physicals, b.physicals);
+    for (const p of before) {
+      if (newKeys.has(keyOf(p))) continue;
+      if (p.kind === 'tunnel') changes.push(deleteTuple(tunnelPort, { chassis, remote: p.remote, ofport: p.number }));
+      if (p.kind === 'physical') changes.push(deleteTuple(physicalPort, { chassis, segment: p.segment, ofport: p.number }));
+      if (p.kind === 'vif') {
+        remember(p.vifId);
+        const claims = (this.vifClaims.get(p.vifId) ?? []).filter((c) => !(c.chassis === chassis && c.ofport === p.number));
+        if (claims.length === 0) this.vifClaims.delete(p.vifId);
+        else this.vifClaims.set(p.vifId, claims);
+      }
+    }
+    for (const p of ports) {
+      if (oldKeys.has(keyOf(p))) continue;
+      if (p.kind === 'tunnel') changes.push(insertTuple(tunnelPort, { chassis, remote: p.remote, ofport: p.number }));
+      if (p.kind === 'physical') changes.push(insertTuple(physicalPort, { chassis, segment: p.segment, ofport: p.number }));
+      if (p.kind === 'vif') {
+        remember(p.vifId);
+        this.vifClaims.set(p.vifId, [...(this.vifClaims.get(p.vifId) ?? []), { chassis, ofport: p.number }]);
+      }
+    }
+    for (const vif of touchedVifs) {
+      const was = locations.get(vif);
+      const now = this.vifLocationOf(vif);
+      if (was?.chassis === now?.chassis && was?.ofport === now?.ofport) continue;
+      if (was !== undefined) changes.push(deleteTuple(vifLocation, { vif_id: vif, chassis: was.chassis, ofport: was.ofport }));
+      if (now !== undefined) changes.push(insertTuple(vifLocation, { vif_id: vif, chassis: now.chassis, ofport: now.ofport }));
+    }
     return changes;
   }
 
+  /** Where a VIF runs: its most recent claim. */
+  private vifLocationOf(vif: string): VifClaim | undefined {
+    const claims = this.vifClaims.get(vif);
+    return claims === undefined ? undefined : claims[claims.length - 1];
+  }
+
   private onNorthbound(m: NorthboundMessage): void {
-    this.lastNbHeard = this.ctx.now();
+    // While a snapshot is awaited, only the snapshot counts as hearing from the northbound: heartbeats
+    // alone must not hide a lost subscribe or a lost snapshot.
+    if (this.nbSeq >= 0 || m.type === 'nb.snapshot') this.lastNbHeard = this.ctx.now();
     switch (m.type) {
       case 'nb.snapshot':
         this.nbSeq = m.seq;
@@ -191,14 +230,22 @@ export class ControllerNode implements NodeProcess {
     const trace = this.ctx.trace;
     if (trace.active) trace.emit('ctl.nb.resubscribe', { controller: this.ctx.id, reason });
     this.nbSeq = -1;
+    this.subscribedAt = this.ctx.now();
     this.ctx.send(this.options.northbound, { type: 'nb.subscribe' });
   }
 
-  /** A northbound silent for three heartbeats (crashed, restarted, cut off) gets a new subscription. */
+  /**
+   * Subscribes again when the northbound has been silent for three heartbeats (crashed, restarted, cut
+   * off), or when a snapshot asked for has not come within that time (the subscribe or the snapshot was
+   * lost).
+   */
   private watchNorthbound(): void {
     this.ctx.setTimer(NB_DEFAULT_HEARTBEAT_NS, () => {
-      if (this.ctx.now() - this.lastNbHeard > 3 * NB_DEFAULT_HEARTBEAT_NS) {
-        this.lastNbHeard = this.ctx.now();
+      const limit = 3 * NB_DEFAULT_HEARTBEAT_NS;
+      const now = this.ctx.now();
+      if (this.nbSeq < 0 && now - this.subscribedAt > limit) this.subscribe('no snapshot');
+      else if (this.nbSeq >= 0 && now - this.lastNbHeard > limit) {
+        this.lastNbHeard = now;
         this.subscribe('northbound silent');
       }
       this.watchNorthbound();

@@ -86,14 +86,21 @@ export class SwitchManager {
     this.resync(c);
   }
 
-  /** Applies changes to a switch's desired table, and sends them at once when the switch is in sync. */
+  /**
+   * Applies changes to a switch's desired table, and sends them at once when the switch is in sync.
+   * Removing a flow only removes that exact flow: if the program ever holds two flows with one key (it
+   * should not), removing one must not take the other with it.
+   */
   update(id: NodeId, removed: readonly Flow[], added: readonly Flow[]): void {
     const c = this.switches.get(id);
     if (c === undefined) throw new Error(`switch manager: '${id}' is not connected`);
     const ops: FlowModOp[] = [];
     for (const flow of removed) {
       const key = flowKey(flow);
-      if (c.desired.delete(key)) ops.push({ command: 'delete-strict', flowKey: key });
+      const held = c.desired.get(key);
+      if (held === undefined || formatFlow(held) !== formatFlow(flow)) continue;
+      c.desired.delete(key);
+      ops.push({ command: 'delete-strict', flowKey: key });
     }
     for (const flow of added) {
       c.desired.set(flowKey(flow), flow);
