@@ -4,15 +4,21 @@
 //
 // First-hop processing, as OVN does it: the switch where a packet enters runs the whole logical pipeline
 // (switch ingress, routers, the peer switch) and tunnels it straight to the chassis of the destination
-// port, carrying the logical datapath in tunKey and the logical egress port in tunMeta. The receiving
-// chassis runs only the egress stages for that port.
+// port, carrying the logical datapath in tunKey and both logical ports in tunMeta, laid out as OVN's
+// Geneve option: ingress port << 16 | egress port (or the OUT_FLOOD / OUT_UNKNOWN marker). The receiving
+// chassis runs only the egress stages for that port, and they see the real inport (reg6), so to-lport
+// ACLs that match inport hold there as they do on the sending chassis. Port keys are 15 bits
+// (PORT_KEY_MAX) and the markers 16, so both halves fit.
 //
-//   0  PHYSICAL_IN       classify: VIF port -> (datapath, logical in port); tunnel -> (datapath, egress port)
+//   0  PHYSICAL_IN       classify: VIF port -> (datapath, logical in port); tunnel -> (datapath, and tunMeta
+//                        split into reg6 = ingress port, reg7 = egress port or marker), then LS_FROM_TUNNEL
 //  10  LS_IN_PORT_SEC    port security on ingress (allowed MAC / IPs)
 //  11  LS_IN_ACL         from-lport ACLs
 //  12  LS_IN_L2_LOOKUP   destination MAC -> logical egress port; group bit -> flood; else unknown
 //  20  LS_OUT_DISPATCH   egress port local / remote (tunnel) / router port / flood fan-out
 //  21  LS_FLOOD_LOCAL    deliver a flood or unknown-destination packet to this chassis' ports only
+//  22  LS_FROM_TUNNEL    a tunnelled packet, by reg7: a port -> egress stages; a marker -> LS_FLOOD_LOCAL;
+//                        on a pool node, a marker from a sender -> relay copies (tunMeta as received)
 //  30  LS_OUT_ACL        to-lport ACLs
 //  31  LS_OUT_PORT_SEC   port security on egress, then output to the VIF port
 //  40  LR_IN_ADMISSION   router: accept packets addressed to the router port's MAC
@@ -28,6 +34,7 @@ export const TABLE = {
   LS_IN_L2_LOOKUP: 12,
   LS_OUT_DISPATCH: 20,
   LS_FLOOD_LOCAL: 21,
+  LS_FROM_TUNNEL: 22,
   LS_OUT_ACL: 30,
   LS_OUT_PORT_SEC: 31,
   LR_IN_ADMISSION: 40,
@@ -45,3 +52,7 @@ export const REG_NEXT_HOP = 'reg0';
 /** Logical egress port values that are not ports: flood to every port, or to the unknown-address ports. */
 export const OUT_FLOOD = 0xffff;
 export const OUT_UNKNOWN = 0xfffe;
+
+/** tunMeta layout: the ingress port in bits 16..31, the egress port or marker in bits 0..15. */
+export const TUN_META_IN_PORT_BIT = 16;
+export const TUN_META_PORT_BITS = 16;

@@ -4,7 +4,7 @@
 
 import type { Nanos } from '../kernel/time.ts';
 import { isMulticastMac, prefixMask } from './headers.ts';
-import { flowKey, type Action, type Flow, type Match } from './flow.ts';
+import { flowKey, isRangeMove, MOVE_FIELD_BITS, type Action, type Flow, type Match } from './flow.ts';
 import { isField, type FieldValues } from './field-values.ts';
 
 /** Tables 0..MAX_TABLE; OpenFlow allows 0..254. */
@@ -121,6 +121,20 @@ export function validateFlow(f: Flow): Flow {
   return f;
 }
 
+/** The fields wider than a range move's 32 bits: moved whole or not at all. */
+const WIDE_FIELDS: ReadonlySet<string> = new Set(['ethSrc', 'ethDst']);
+
+function validateMoveRange(a: Extract<Action, { type: 'move' }>, where: () => string): void {
+  const fromBit = a.fromBit ?? 0;
+  const toBit = a.toBit ?? 0;
+  const bits = a.bits ?? MOVE_FIELD_BITS;
+  if (WIDE_FIELDS.has(a.from) || WIDE_FIELDS.has(a.to)) throw new Error(`${where()}: move ${a.from} -> ${a.to}: bit ranges are not supported on MAC fields`);
+  if (!isWhole(fromBit) || !isWhole(toBit) || !isWhole(bits) || bits < 1) throw new Error(`${where()}: move ${a.from} -> ${a.to}: fromBit, toBit must be whole numbers and bits at least 1`);
+  if (fromBit + bits > MOVE_FIELD_BITS || toBit + bits > MOVE_FIELD_BITS) {
+    throw new Error(`${where()}: move ${a.from}[${fromBit}..${fromBit + bits - 1}] -> ${a.to}[${toBit}..${toBit + bits - 1}]: ranges must lie within bits 0..${MOVE_FIELD_BITS - 1}`);
+  }
+}
+
 function validateAction(a: Action, where: () => string): void {
   switch (a?.type) {
     case 'output':
@@ -132,6 +146,7 @@ function validateAction(a: Action, where: () => string): void {
       return;
     case 'move':
       if (!isField(a.from) || !isField(a.to)) throw new Error(`${where()}: move between unknown fields '${a.from}' -> '${a.to}'`);
+      if (isRangeMove(a)) validateMoveRange(a, where);
       return;
     case 'resubmit':
       if (!isWhole(a.table) || a.table > MAX_TABLE) throw new Error(`${where()}: resubmit to a table outside 0..${MAX_TABLE}`);

@@ -6,7 +6,8 @@
 // Pipeline fields beside the headers (the conventions the controller uses, after OVN):
 //   inPort     the switch port the packet entered on (a VIF port or a tunnel port)
 //   tunKey     tunnel key (VNI): the logical datapath the packet belongs to, set on encapsulation
-//   tunMeta    tunnel metadata: the logical egress port (or a flood/unknown marker) the receiver delivers to
+//   tunMeta    tunnel metadata, as OVN's Geneve option: logical ingress port << 16 | logical egress port
+//              (or a flood/unknown marker) — both ports, so the receiver's egress stages still see inport
 //   metadata   the logical datapath being processed
 //   reg0..reg7 scratch registers (reg6: logical ingress port, reg7: logical egress port by convention)
 //   ctState    connection-tracking state bits (reserved for the middlebox issue)
@@ -40,8 +41,14 @@ export type Action =
   | { readonly type: 'output'; readonly port: number }
   /** Sets a header or pipeline field (OpenFlow set-field / OVS load). */
   | { readonly type: 'set'; readonly field: Field; readonly value: number }
-  /** Copies one field into another (OVS move). */
-  | { readonly type: 'move'; readonly from: Field; readonly to: Field }
+  /**
+   * Copies one field, or bits of it, into another (OVS move with NXM subfields). With none of fromBit, toBit
+   * and bits it copies the whole value (a 48-bit MAC too). With any of them, both fields are 32 bits wide:
+   * `bits` bits of `from` starting at bit `fromBit` replace the bits of `to` starting at bit `toBit`, and
+   * the other bits of `to` stay as they were. Defaults: fromBit 0, toBit 0, bits 32 (MOVE_FIELD_BITS).
+   * Bit ranges on the MAC fields are refused (validateFlow): only whole-MAC moves exist.
+   */
+  | { readonly type: 'move'; readonly from: Field; readonly to: Field; readonly fromBit?: number; readonly toBit?: number; readonly bits?: number }
   /** Runs the packet through `table`, then carries on with the next action (OVS resubmit). */
   | { readonly type: 'resubmit'; readonly table: number }
   /** Decrements the IPv4 TTL; the packet is dropped when it reaches zero. */
@@ -58,6 +65,14 @@ export interface Flow {
   readonly actions: readonly Action[];
   /** Provenance: which logical datapath (or 'infra') the flow implements; placement checks read it. */
   readonly cookie: string;
+}
+
+/** The width a bit-range move gives every field it touches. */
+export const MOVE_FIELD_BITS = 32;
+
+/** Whether a move copies bits (a range) rather than the whole value. */
+export function isRangeMove(a: Extract<Action, { type: 'move' }>): boolean {
+  return a.fromBit !== undefined || a.toBit !== undefined || a.bits !== undefined;
 }
 
 const MATCH_ORDER: readonly (keyof Match)[] = [
@@ -106,8 +121,14 @@ export function formatAction(a: Action): string {
       return `output:${a.port}`;
     case 'set':
       return `set:${a.field}=${formatValue(a.field, a.value)}`;
-    case 'move':
-      return `move:${a.from}->${a.to}`;
+    case 'move': {
+      // Whole-field moves keep their old text, so flows written before bit ranges existed compare equal.
+      if (!isRangeMove(a)) return `move:${a.from}->${a.to}`;
+      const fromBit = a.fromBit ?? 0;
+      const toBit = a.toBit ?? 0;
+      const bits = a.bits ?? MOVE_FIELD_BITS;
+      return `move:${a.from}[${fromBit}..${fromBit + bits - 1}]->${a.to}[${toBit}..${toBit + bits - 1}]`;
+    }
     case 'resubmit':
       return `resubmit:${a.table}`;
     case 'dec-ttl':

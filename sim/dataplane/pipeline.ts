@@ -6,6 +6,8 @@
 // Semantics (after OVS):
 //   - output sends a copy of the headers as they are at that point, with tunKey/tunMeta for tunnel ports;
 //     output to the in_port is allowed (the controller is the one that avoids hairpins).
+//   - move without a bit range copies the whole value; with one it treats both fields as 32 bits and
+//     replaces only the destination's bits in the range (moveBits).
 //   - resubmit runs `table` nested, then carries on with the next action. A miss in a nested table just
 //     returns (noted as 'no-flow' there). Nesting deeper than MAX_RESUBMIT_DEPTH abandons the whole
 //     packet: every output and punt is discarded and the drop reason is 'resubmit-depth'.
@@ -16,7 +18,7 @@
 //     ('no-flow' with its table), else 'no-output' (flows matched but none output).
 
 import { ETH_TYPE_IPV4, type Headers } from './headers.ts';
-import type { Action } from './flow.ts';
+import { MOVE_FIELD_BITS, type Action } from './flow.ts';
 import { headersOf, pipelineFieldsOf, type FieldValues, type PipelineFieldValues } from './field-values.ts';
 import type { FlowEntry } from './flow-entry.ts';
 import type { FlowTable } from './flow-table.ts';
@@ -50,6 +52,17 @@ export interface PipelineResult {
   drop: PipelineDropReason | null;
   /** For 'no-flow': the table that missed; otherwise the table where processing stopped, or -1. */
   dropTable: number;
+}
+
+/**
+ * `dst` with its `bits` bits from bit `toBit` replaced by the `bits` bits of `src` from bit `fromBit`, both
+ * read as unsigned 32-bit values (validateFlow keeps the ranges inside 0..31). The result is unsigned.
+ */
+export function moveBits(src: number, dst: number, fromBit: number, toBit: number, bits: number): number {
+  // (1 << 32) is 1 in JavaScript, so the whole-width mask is spelled out.
+  const mask = bits >= 32 ? 0xffff_ffff : (1 << bits) - 1;
+  const value = (src >>> fromBit) & mask;
+  return ((dst & ~(mask << toBit)) | (value << toBit)) >>> 0;
 }
 
 const CONTINUE = 0;
@@ -104,7 +117,8 @@ class PipelineRun implements PipelineResult {
           v[a.field] = a.value;
           break;
         case 'move':
-          v[a.to] = v[a.from];
+          if (a.fromBit === undefined && a.toBit === undefined && a.bits === undefined) v[a.to] = v[a.from];
+          else v[a.to] = moveBits(v[a.from], v[a.to], a.fromBit ?? 0, a.toBit ?? 0, a.bits ?? MOVE_FIELD_BITS);
           break;
         case 'resubmit': {
           if (depth + 1 > MAX_RESUBMIT_DEPTH) return this.abort(table);

@@ -1,6 +1,7 @@
 // ACLs end to end through the controller: from-lport and to-lport ACLs on ports, prefixes, protocols
 // and L4 ranges, priorities and the restrictive tie-break, to-lport ACLs evaluated on the remote chassis
-// and per destination of a flood, and ACL changes taking effect incrementally — with every switch's
+// and per destination of a flood (matching inport too: the tunnel carries the logical ingress port), and
+// ACL changes taking effect incrementally — with every switch's
 // table equal to the controller's desired flows and to a from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
 import { aclFlowPriority } from '../../sim/control/rules/acl-rules.ts';
@@ -155,7 +156,7 @@ describe('ACLs through the controller', () => {
     expect(trace.delivered).toEqual([]);
     expect(trace.switches.map((s) => s.node)).toEqual(['h1', 'h2']);
     const h2Tables = trace.switches[1].hits.map((h) => h.table);
-    expect(h2Tables).toEqual([TABLE.PHYSICAL_IN, TABLE.LS_OUT_ACL]);
+    expect(h2Tables).toEqual([TABLE.PHYSICAL_IN, TABLE.LS_FROM_TUNNEL, TABLE.LS_OUT_ACL]);
     expectConverged(world, dp);
   });
 
@@ -170,6 +171,44 @@ describe('ACLs through the controller', () => {
     world.scheduler.runUntil(ms(1000));
     const got = (h: string, v: string) => dp.host(h).vm(v).received.filter((r) => r.originId === id).length;
     expect([got('h1', 'v2'), got('h2', 'v3'), got('h3', 'v4')]).toEqual([0, 1, 0]);
+    expectConverged(world, dp);
+  });
+
+  test('a to-lport ACL matching inport holds on the remote chassis: the tunnel carries the ingress port', () => {
+    const { world, dp, delivered, acl } = build();
+    acl({ name: 'v3-not-from-v1', priority: 100, direction: 'to-lport', action: 'drop', match: { inport: 'p1', outport: 'p3' } });
+    expect(delivered(1, 3, udp(53))).toBe(false); // h1 -> h2: judged on h2, where reg6 must still be p1
+    expect(delivered(2, 3, udp(53))).toBe(true); // same source chassis, another inport
+    expect(delivered(4, 3, udp(53))).toBe(true); // from h3
+    expect(delivered(1, 4, udp(53))).toBe(true); // another outport
+    acl({ name: 'nothing-from-v4', priority: 100, direction: 'to-lport', action: 'drop', match: { inport: 'p4' } });
+    expect(delivered(4, 1, udp(53))).toBe(false);
+    expect(delivered(4, 3, udp(53))).toBe(false);
+    expect(delivered(3, 1, udp(53))).toBe(true);
+    // h2 splits tunMeta into reg6 = p1's key and reg7 = p3's key, and the ACL flow is the last one hit.
+    const headers = { ethSrc: mac(1), ethDst: mac(3), ethType: ETH_TYPE_IPV4, ipSrc: ip(1), ipDst: ip(3), ipProto: IP_PROTO_UDP, ipTtl: 64, l4Src: 5000, l4Dst: 53, tcpFlags: 0 };
+    const trace = dp.traceFromVm('h1', 'v1', headers);
+    expect(trace.delivered).toEqual([]);
+    expect(trace.switches.map((s) => s.node)).toEqual(['h1', 'h2']);
+    const last = trace.switches[1].hits.at(-1)!;
+    expect(last.table).toBe(TABLE.LS_OUT_ACL);
+    expect(last.flowKey).toContain('reg6=1,reg7=3');
+    expectConverged(world, dp);
+  });
+
+  test('a to-lport ACL matching inport holds for every flooded copy, on the first hop and after the tunnel', () => {
+    const { world, dp, acl } = build();
+    acl({ name: 'v3-not-from-v1', priority: 100, direction: 'to-lport', action: 'drop', match: { inport: 'p1', outport: 'p3' } });
+    acl({ name: 'v2-not-from-v4', priority: 100, direction: 'to-lport', action: 'drop', match: { inport: 'p4', outport: 'p2' } });
+    const broadcast = (n: number) => {
+      const headers = { ethSrc: mac(n), ethDst: MAC_BROADCAST, ethType: ETH_TYPE_IPV4, ipSrc: ip(n), ipDst: 0xffff_ffff, ipProto: IP_PROTO_UDP, ipTtl: 64, l4Src: 68, l4Dst: 67, tcpFlags: 0 };
+      const id = dp.host(VM_HOST[n]).sendFromVm(`v${n}`, headers, 10);
+      world.scheduler.runUntil(world.now + ms(200));
+      return [1, 2, 3, 4].filter((m) => dp.host(VM_HOST[m]).vm(`v${m}`).received.some((r) => r.originId === id));
+    };
+    expect(broadcast(1)).toEqual([2, 4]); // v3's copy is dropped on h2
+    expect(broadcast(2)).toEqual([1, 3, 4]);
+    expect(broadcast(4)).toEqual([1, 3]); // v2's copy is dropped on h1, v1's (same chassis) passes
     expectConverged(world, dp);
   });
 

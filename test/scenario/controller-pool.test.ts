@@ -124,7 +124,10 @@ describe('broadcast and unknown unicast through a pool node', () => {
     expect(receptions(b, origin)).toEqual({ a2: 1, a3: 1, a4: 1, a5: 1, a6: 1 });
     // One copy leaves the first hop, to the pool node, which sends one to each other host of ls-a.
     const fromH1 = b.tunnelSends.filter((s) => s.src === 'h1');
-    expect(fromH1).toEqual([{ src: 'h1', dst: 'p1', tunKey: 1, tunMeta: 0xffff }]);
+    // tunMeta: a1's port key (1) as the logical ingress port, above the flood marker.
+    expect(fromH1).toEqual([{ src: 'h1', dst: 'p1', tunKey: 1, tunMeta: (1 << 16) | 0xffff }]);
+    // The pool node passes the ingress port on unchanged.
+    expect(new Set(b.tunnelSends.map((s) => s.tunMeta))).toEqual(new Set([(1 << 16) | 0xffff]));
     expect(b.tunnelSends.filter((s) => s.src === 'p1').map((s) => s.dst).sort()).toEqual(['h2', 'h3', 'h4', 'h5']);
     expect(b.tunnelSends).toHaveLength(5);
     // Tenant B, same MACs: h3 is the first hop, the pool node fans out to h1 and h4 only.
@@ -138,7 +141,7 @@ describe('broadcast and unknown unicast through a pool node', () => {
     const b = build(['p1']);
     const origin = sendFrame(b, 'a3', parseMac('02:00:00:00:00:99'));
     expect(receptions(b, origin)).toEqual({ a6: 1 });
-    expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}:${s.tunMeta.toString(16)}`)).toEqual(['h2>p1:fffe', 'p1>h5:fffe']);
+    expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}:${s.tunMeta.toString(16)}`)).toEqual(['h2>p1:3fffe', 'p1>h5:3fffe']); // inport a3 (key 3) | OUT_UNKNOWN
     // A switch without unknown-address ports drops it on the first hop.
     const originB = sendFrame(b, 'b1', parseMac('02:00:00:00:00:99'));
     expect(receptions(b, originB)).toEqual({});
@@ -186,7 +189,7 @@ describe('without a pool node: replication at the source', () => {
     const b = build([]);
     const origin = sendFrame(b, 'a1', parseMac('02:00:00:00:00:99'));
     expect(receptions(b, origin)).toEqual({ a6: 1 });
-    expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}:${s.tunMeta.toString(16)}`)).toEqual(['h1>h5:fffe']);
+    expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}:${s.tunMeta.toString(16)}`)).toEqual(['h1>h5:1fffe']); // inport a1 (key 1) | OUT_UNKNOWN
   });
 
   test('incremental equals from scratch after ports come and go', () => {
@@ -199,5 +202,52 @@ describe('without a pool node: replication at the source', () => {
     const origin = sendFrame(b, 'a1', parseMac('02:00:00:00:00:99'));
     expect(receptions(b, origin)).toEqual({ b3: 1 }); // the VM behind vif-b3, now port a7 of ls-a
     expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}`)).toEqual(['h1>h4']);
+  });
+});
+
+// The tunnel carries the logical ingress port (tunMeta's high half) through the first hop's replication
+// and through the pool node, so a to-lport ACL that matches inport judges every copy on its receiving
+// chassis. Three replicators: the source, a dedicated pool node, and a host (h5, holding a6) that is the
+// pool node itself and so both relays copies and delivers them to its own port.
+describe.each([
+  { name: 'at the source', pools: [] as string[] },
+  { name: 'through pool node p1', pools: ['p1'] },
+  { name: 'through host h5 as the pool node', pools: ['h5'] },
+])('to-lport ACLs matching inport on replicated copies, $name', ({ pools }) => {
+  const withAcls = () => {
+    const b = build(pools);
+    const drop = (name: string, inport: string, outport: string) =>
+      b.nb.createAcl({ name, switch: 'ls-a', priority: 100, direction: 'to-lport', action: 'drop', match: { inport, outport } });
+    drop('a4-not-from-a1', 'a1', 'a4');
+    drop('a6-not-from-a1', 'a1', 'a6');
+    drop('a6-not-from-a3', 'a3', 'a6');
+    drop('a5-not-from-a1', 'a1', 'a5');
+    b.world.scheduler.runUntil(b.world.now + ms(300));
+    return b;
+  };
+
+  test('a broadcast loses exactly the denied copies, on every receiving chassis', () => {
+    const b = withAcls();
+    expect(receptions(b, sendFrame(b, 'a1', MAC_BROADCAST))).toEqual({ a2: 1, a3: 1 });
+    expect(receptions(b, sendFrame(b, 'a2', MAC_BROADCAST))).toEqual({ a1: 1, a3: 1, a4: 1, a5: 1, a6: 1 });
+    expect(receptions(b, sendFrame(b, 'a3', MAC_BROADCAST))).toEqual({ a1: 1, a2: 1, a4: 1, a5: 1 });
+    // Tenant B is untouched by ls-a's ACLs.
+    expect(receptions(b, sendFrame(b, 'b1', MAC_BROADCAST))).toEqual({ b2: 1, b3: 1 });
+    // Every copy of a1's broadcast carried a1's port key above the marker.
+    sendFrame(b, 'a1', MAC_BROADCAST);
+    expect(new Set(b.tunnelSends.map((s) => s.tunMeta))).toEqual(new Set([(1 << 16) | 0xffff]));
+    const firstHop = b.tunnelSends.filter((s) => s.src === 'h1').map((s) => s.dst);
+    expect(firstHop).toEqual(pools.length === 0 ? ['h2', 'h3', 'h4', 'h5'] : pools); // one copy to the pool node
+    expectConverged(b);
+  });
+
+  test('unknown unicast and unicast are judged on the destination chassis too', () => {
+    const b = withAcls();
+    const unknownMac = parseMac('02:00:00:00:00:99');
+    expect(receptions(b, sendFrame(b, 'a3', unknownMac))).toEqual({});
+    expect(receptions(b, sendFrame(b, 'a4', unknownMac))).toEqual({ a6: 1 });
+    expect(receptions(b, sendFrame(b, 'a1', parseMac(macText(5))))).toEqual({});
+    expect(receptions(b, sendFrame(b, 'a2', parseMac(macText(5))))).toEqual({ a5: 1 });
+    expectConverged(b);
   });
 });

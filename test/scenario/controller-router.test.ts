@@ -187,6 +187,25 @@ describe('distributed logical routers through the controller', () => {
     expectConverged(world, dp, TWO.hosts);
   });
 
+  test('a to-lport ACL matching the router-type inport holds on the chassis a routed packet is tunnelled to', () => {
+    const { world, dp, send, change } = twoSwitches();
+    // After LR_OUT_DELIVER, reg6 is B's router-type port; the tunnel must carry it to b2's chassis (h3).
+    change((net) =>
+      net.createAcl({ name: 'b2-no-routed-dns', switch: 'ls-b', priority: 100, direction: 'to-lport', action: 'drop', match: { inport: 'lr-ls-b-peer', outport: 'b2', ipProto: 'udp', l4Dst: 53 } }),
+    );
+    expect(send('a1', '10.0.2.11', 'b2', udp(53))).toEqual([]); // routed on h1, tunnelled h1 -> h3
+    expect(send('a2', '10.0.2.11', 'b2', udp(53))).toEqual([]); // routed on h2, tunnelled h2 -> h3
+    expect(send('a1', '10.0.2.11', 'b2', udp(54)).length).toBe(1);
+    expect(send('b1', '10.0.2.11', 'b2', udp(53)).length).toBe(1); // switched, not routed: inport is b1's
+    expect(send('a2', '10.0.2.10', 'b1', udp(53)).length).toBe(1); // another outport
+    const headers = { ethSrc: parseMac('02:00:00:00:00:01'), ethDst: ROUTER_MAC_A, ethType: 0x0800, ipSrc: parseIpv4('10.0.1.10'), ipDst: parseIpv4('10.0.2.11'), ipProto: IP_PROTO_UDP, ipTtl: 64, l4Src: 1, l4Dst: 53, tcpFlags: 0 };
+    const trace = dp.traceFromVm('h1', 'a1', headers);
+    expect(trace.delivered).toEqual([]);
+    expect(trace.switches.map((s) => s.node)).toEqual(['h1', 'h3']);
+    expect(trace.switches[1].hits.map((h) => h.table)).toEqual([TABLE.PHYSICAL_IN, TABLE.LS_FROM_TUNNEL, TABLE.LS_OUT_ACL]);
+    expectConverged(world, dp, TWO.hosts);
+  });
+
   test('topology changes: a router port goes away and comes back, a VM is unbound', () => {
     const { world, nb, dp, send, change } = twoSwitches();
     const [lr, lsA, lsB] = [nb.getRouter('lr')!.dp, nb.getSwitch('ls-a')!.dp, nb.getSwitch('ls-b')!.dp].map((k) => `dp:${k}`);

@@ -30,8 +30,10 @@
 //
 // Match. Wildcards (port 0, eth type 0, proto 0, prefix length 0, L4 range 0..65535) add no field; a
 // single L4 port is an exact match, a sub-range an l4SrcRange/l4DstRange. inport is reg6, outport reg7.
-// Limitation: the tunnel carries only the datapath and the egress port, so on a remote chassis reg6 is 0
-// and a to-lport ACL that matches inport never matches there (it does on the sending chassis).
+// Both hold wherever the egress stage runs: the tunnel carries the ingress port beside the egress port
+// (tunMeta = reg6 << 16 | reg7, physical-rules.ts), through flood replication and pool nodes too, so a
+// to-lport ACL matching inport judges a packet on the destination's chassis as it would on the first hop.
+// For a routed packet the inport on the destination switch is its router-type port.
 
 import type { Action, Match } from '../../dataplane/flow.ts';
 import type { AclAction, AclDirection, RelationTuples } from '../../logical/relations.ts';

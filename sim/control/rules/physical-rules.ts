@@ -1,15 +1,58 @@
 // Virtualization-app rules (logical flows + physical facts → physical flows per chassis): where each
 // bound port is, which chassis implement a datapath (placement: only those get its flows), the physical
 // ingress classification for VIFs and tunnels, dispatch of an egress port to a local VIF or a tunnel,
-// and output to the VIF. Owns these rules only; flooding and unknown unicast (dispatch of OUT_FLOOD /
-// OUT_UNKNOWN, LS_FLOOD_LOCAL, POOL_REPLICATE, their tunnel ingress) are replication-rules.ts's.
+// and output to the VIF. Owns these rules only, and the encoding of the logical context on the tunnel
+// (encapsulation and the table-0 split), which replication-rules.ts reuses; flooding and unknown unicast
+// (dispatch of OUT_FLOOD / OUT_UNKNOWN, LS_FLOOD_LOCAL, POOL_REPLICATE, the LS_FROM_TUNNEL flows of
+// markers) are replication-rules.ts's.
+//
+// On the wire tunKey = datapath and tunMeta = reg6 << 16 | reg7 (pipeline.ts). Every sender builds it with
+// `encapsulate` and every receiver takes it apart with the one table-0 flow of `tunnelIngressFlow`, so the
+// two sides cannot drift apart, and the logical ingress port survives the tunnel for the egress stages.
 
 import type { Action } from '../../dataplane/flow.ts';
 import type { ProgramParts } from '../control-program.ts';
 import { encodeActions, encodeMatch, type FlowRow } from '../flow-text.ts';
-import { REG_IN_PORT, REG_OUT_PORT, TABLE } from '../pipeline.ts';
+import { REG_IN_PORT, REG_OUT_PORT, TABLE, TUN_META_IN_PORT_BIT, TUN_META_PORT_BITS } from '../pipeline.ts';
 
 const resubmit = (table: number): Action => ({ type: 'resubmit', table });
+const PORT_BITS = TUN_META_PORT_BITS;
+
+/** Priority of the unicast case in LS_FROM_TUNNEL (below replication-rules.ts' markers and pool relays). */
+const UNICAST_RECEIVE_PRIORITY = 50;
+
+/**
+ * Sets the tunnel context for datapath `dp` from the registers: tunKey = dp, tunMeta = reg6 << 16 | reg7.
+ * The two moves write all 32 bits of tunMeta, so nothing of an earlier value is left. Then output.
+ */
+export function encapsulate(dp: number): Action[] {
+  return [
+    { type: 'set', field: 'tunKey', value: dp },
+    { type: 'move', from: REG_OUT_PORT, to: 'tunMeta', fromBit: 0, toBit: 0, bits: PORT_BITS },
+    { type: 'move', from: REG_IN_PORT, to: 'tunMeta', fromBit: 0, toBit: TUN_META_IN_PORT_BIT, bits: PORT_BITS },
+  ];
+}
+
+/**
+ * Table 0 for a packet from any tunnel with datapath `dp`: split tunMeta into reg7 (egress port or marker)
+ * and reg6 (ingress port), then let LS_FROM_TUNNEL decide by reg7. Exported so replication-rules.ts puts
+ * the very same flow on a pool node (where it also implements dp, the two derivations are one row).
+ */
+export function tunnelIngressFlow(dp: number, chassis: string): FlowRow {
+  return {
+    dp,
+    chassis,
+    table: TABLE.PHYSICAL_IN,
+    priority: 50,
+    match: encodeMatch({ tunKey: dp }),
+    actions: encodeActions([
+      { type: 'set', field: 'metadata', value: dp },
+      { type: 'move', from: 'tunMeta', to: REG_OUT_PORT, fromBit: 0, toBit: 0, bits: PORT_BITS },
+      { type: 'move', from: 'tunMeta', to: REG_IN_PORT, fromBit: TUN_META_IN_PORT_BIT, toBit: 0, bits: PORT_BITS },
+      resubmit(TABLE.LS_FROM_TUNNEL),
+    ]),
+  };
+}
 
 /**
  * Dispatch of egress port `port` of datapath `dp` on `chassis` into the tunnel port `tunnel` toward the
@@ -22,11 +65,7 @@ export function tunnelDispatchFlow(dp: number, chassis: string, port: number, tu
     table: TABLE.LS_OUT_DISPATCH,
     priority: 100,
     match: encodeMatch({ metadata: dp, [REG_OUT_PORT]: port }),
-    actions: encodeActions([
-      { type: 'set', field: 'tunKey', value: dp },
-      { type: 'move', from: REG_OUT_PORT, to: 'tunMeta' },
-      { type: 'output', port: tunnel },
-    ]),
+    actions: encodeActions([...encapsulate(dp), { type: 'output', port: tunnel }]),
   };
 }
 
@@ -68,16 +107,17 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, { type: 'set', field: REG_IN_PORT, value: v.port }, resubmit(TABLE.LS_IN_PORT_SEC)]),
     })),
   );
-  // Ingress from a tunnel: the sender already ran the logical pipeline; deliver to the egress port (flood
-  // and unknown-unicast copies: replication-rules.ts).
+  // Ingress from a tunnel: the sender already ran the logical pipeline; recover its logical context...
+  engine.rule(physicalFlow, (q) => q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => tunnelIngressFlow(v.dp, v.chassis)));
+  // ...and deliver to the egress port (flood and unknown-unicast markers: replication-rules.ts).
   engine.rule(physicalFlow, (q) =>
     q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => ({
       dp: v.dp,
       chassis: v.chassis,
-      table: TABLE.PHYSICAL_IN,
-      priority: 50,
-      match: encodeMatch({ tunKey: v.dp }),
-      actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, { type: 'move', from: 'tunMeta', to: REG_OUT_PORT }, resubmit(TABLE.LS_OUT_ACL)]),
+      table: TABLE.LS_FROM_TUNNEL,
+      priority: UNICAST_RECEIVE_PRIORITY,
+      match: encodeMatch({ metadata: v.dp }),
+      actions: encodeActions([resubmit(TABLE.LS_OUT_ACL)]),
     })),
   );
   // Dispatch: an egress port on this chassis goes to the egress stages here...
@@ -91,7 +131,7 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       actions: encodeActions([resubmit(TABLE.LS_OUT_ACL)]),
     })),
   );
-  // ...one on another chassis is tunnelled there, carrying the datapath and the egress port.
+  // ...one on another chassis is tunnelled there, carrying the datapath and both logical ports.
   engine.rule(physicalFlow, (q) =>
     q
       .from(portChassis, { dp: 'dp', port: 'port', chassis: 'remote' })

@@ -2,23 +2,31 @@
 // unknown-unicast delivery, with replication either at the source or through a pool node (seed 000
 // §1.10: non-leaf switches take unknown destinations and turn a broadcast into a series of unicasts).
 // Owns the L2 lookup's default (unknown destination), the OUT_FLOOD / OUT_UNKNOWN dispatch, the local
-// fan-out in LS_FLOOD_LOCAL, every POOL_REPLICATE flow, the tunnel ingress of flood/unknown copies, and
-// the pool node's flows. Unicast dispatch and placement are physical-rules.ts's.
+// fan-out in LS_FLOOD_LOCAL, every POOL_REPLICATE flow, the LS_FROM_TUNNEL flows of flood/unknown copies,
+// and the pool node's flows. Unicast dispatch, placement and the tunnel encoding (encapsulate, the table-0
+// split) are physical-rules.ts's.
 //
-// The marker travels in reg7 on a chassis and in tunMeta on the wire: OUT_FLOOD (every port) or
-// OUT_UNKNOWN (the ports with port_address_unknown, e.g. a localnet port). On a chassis:
+// The marker travels in reg7 on a chassis and in the low 16 bits of tunMeta on the wire, beside the
+// logical ingress port in the high 16 (pipeline.ts): OUT_FLOOD (every port) or OUT_UNKNOWN (the ports with
+// port_address_unknown, e.g. a localnet port). On a chassis:
 //   LS_OUT_DISPATCH  reg7=marker      -> resubmit LS_FLOOD_LOCAL, reg7=marker, resubmit POOL_REPLICATE
 //   LS_FLOOD_LOCAL   reg7=marker      -> each local target port p: reg7=p, resubmit LS_OUT_ACL
-//   POOL_REPLICATE   reg7=marker      -> tunKey=dp, tunMeta=marker, output to the tunnels below
-//   PHYSICAL_IN      tunMeta=marker   -> metadata=dp, reg7=marker, resubmit LS_FLOOD_LOCAL (never a
-//                                       tunnel again, so replication cannot loop)
+//   POOL_REPLICATE   reg7=marker      -> tunKey=dp, tunMeta=reg6<<16|marker, output to the tunnels below
+//   PHYSICAL_IN      tunKey=dp        -> metadata=dp, reg7=tunMeta[0..15], reg6=tunMeta[16..31] (the one
+//                                       split flow of physical-rules.ts), resubmit LS_FROM_TUNNEL
+//   LS_FROM_TUNNEL   reg7=marker      -> resubmit LS_FLOOD_LOCAL (never a tunnel again, so replication
+//                                       cannot loop)
+// Since reg6 holds the sender's ingress port on every receiver, a to-lport ACL matching inport judges each
+// flooded copy there exactly as it would on the first hop.
 // A switch with no unknown-address port drops unknown unicast (LS_OUT_DISPATCH priority 1).
 //
 // The knob (seed: "in some embodiments"): with no pool node configured, the first hop replicates at the
 // source — one tunnel copy per other chassis of the datapath (OUT_FLOOD) or per chassis holding an
 // unknown-address port (OUT_UNKNOWN). With pool nodes, each logical switch uses one of them, the sorted
 // pool list's entry at index dp mod its length; the first hop then sends ONE copy to that pool node P,
-// and P (table 0, matching the tunnel it came in on) sends it to every target chassis but the sender.
+// and P (table 0's split, then LS_FROM_TUNNEL matching the marker in reg7 and the tunnel it came in on)
+// sends it to every target chassis but the sender, with tunKey and tunMeta as they arrived: the ingress
+// port bits pass through the pool node untouched.
 // P holds flows for a datapath only while it serves someone: two or more chassis implement it (flood) or
 // some chassis other than the sender holds an unknown-address port (unknown). Its flows carry dp, so
 // their cookie is dp:N. A pool node that also hosts ports of the datapath replicates its own floods at
@@ -28,9 +36,11 @@
 // the candidate '' (the source) beside each pool node, and `replicator` picks one.
 
 import type { Action, Match } from '../../dataplane/flow.ts';
+import type { RuleStart } from '../../rules/index.ts';
 import type { ProgramParts } from '../control-program.ts';
 import { encodeActions, encodeMatch, type FlowRow } from '../flow-text.ts';
 import { OUT_FLOOD, OUT_UNKNOWN, REG_OUT_PORT, TABLE } from '../pipeline.ts';
+import { encapsulate, tunnelIngressFlow } from './physical-rules.ts';
 
 /** The replicator value that means "replicate at the source". Chassis names are never empty. */
 export const SOURCE_REPLICATION = '';
@@ -41,9 +51,9 @@ export function pickReplicator(dp: number, candidates: readonly string[]): strin
   return pools.length === 0 ? SOURCE_REPLICATION : pools[dp % pools.length];
 }
 
-/** Priority of a pool node's relay flows in table 0 (above the receivers' 50/60). */
+/** Priority of a pool node's relay flows in LS_FROM_TUNNEL (above the receivers' 50/60). */
 const POOL_RELAY_PRIORITY = 110;
-/** Priority of the tunnel ingress of a flood or unknown-unicast copy (above the unicast receiver's 50). */
+/** Priority of a flood or unknown-unicast copy in LS_FROM_TUNNEL (above the unicast receiver's 50). */
 const BUM_RECEIVE_PRIORITY = 60;
 
 const resubmit = (table: number): Action => ({ type: 'resubmit', table });
@@ -55,18 +65,12 @@ const row = (dp: number, chassis: string, table: number, priority: number, match
   match: encodeMatch(match),
   actions: encodeActions(actions),
 });
-/** Encapsulate with the datapath and marker, then one output per tunnel port. */
-const tunnelCopies = (dp: number, marker: number, ofports: readonly number[]): Action[] => [
-  { type: 'set', field: 'tunKey', value: dp },
-  { type: 'set', field: 'tunMeta', value: marker },
-  ...ofports.map((port): Action => ({ type: 'output', port })),
-];
-/** Hand a copy to this chassis' own target ports (the receiving side of replication). */
-const localFanOut = (dp: number, marker: number): Action[] => [
-  { type: 'set', field: 'metadata', value: dp },
-  { type: 'set', field: REG_OUT_PORT, value: marker },
-  resubmit(TABLE.LS_FLOOD_LOCAL),
-];
+const outputs = (ofports: readonly number[]): Action[] => ofports.map((port): Action => ({ type: 'output', port }));
+/** Encapsulate with the datapath, the ingress port and the marker (reg7 holds it), one output per tunnel port. */
+const tunnelCopies = (dp: number, ofports: readonly number[]): Action[] => [...encapsulate(dp), ...outputs(ofports)];
+/** A copy from the tunnel (already split: metadata, reg6, reg7 = marker) goes to this chassis' own target ports. */
+const receiveCopy = (dp: number, chassis: string, marker: number): FlowRow =>
+  row(dp, chassis, TABLE.LS_FROM_TUNNEL, BUM_RECEIVE_PRIORITY, { metadata: dp, [REG_OUT_PORT]: marker }, [resubmit(TABLE.LS_FLOOD_LOCAL)]);
 
 export function addReplicationRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, physicalFlow }: ProgramParts): void {
   const hidden = { datapath: 'dp', output: false } as const;
@@ -223,18 +227,14 @@ export function addReplicationRules({ engine, lcp, physical, logicalFlow, portCh
     q.from(localUnknown, { dp: 'dp', chassis: 'chassis', ports: 'ports' }).select((v) => fanOut(v.dp, v.chassis, OUT_UNKNOWN, v.ports)),
   );
 
-  // ---- tunnel ingress of a copy: the local fan-out only ----------------------------------------------
+  // ---- tunnel ingress of a copy (after physical-rules.ts' split): the local fan-out only -------------
   engine.rule(physicalFlow, (q) =>
     q
       .from(replicator, { dp: 'dp' })
       .join(dpChassis, { dp: 'dp', chassis: 'chassis' })
-      .select((v) => row(v.dp, v.chassis, TABLE.PHYSICAL_IN, BUM_RECEIVE_PRIORITY, { tunKey: v.dp, tunMeta: OUT_FLOOD }, localFanOut(v.dp, OUT_FLOOD))),
+      .select((v) => receiveCopy(v.dp, v.chassis, OUT_FLOOD)),
   );
-  engine.rule(physicalFlow, (q) =>
-    q
-      .from(localUnknown, { dp: 'dp', chassis: 'chassis' })
-      .select((v) => row(v.dp, v.chassis, TABLE.PHYSICAL_IN, BUM_RECEIVE_PRIORITY, { tunKey: v.dp, tunMeta: OUT_UNKNOWN }, localFanOut(v.dp, OUT_UNKNOWN))),
-  );
+  engine.rule(physicalFlow, (q) => q.from(localUnknown, { dp: 'dp', chassis: 'chassis' }).select((v) => receiveCopy(v.dp, v.chassis, OUT_UNKNOWN)));
 
   // ---- replication on the first hop ------------------------------------------------------------------
   // At the source: no pool node, or this chassis is the switch's pool node.
@@ -243,30 +243,32 @@ export function addReplicationRules({ engine, lcp, physical, logicalFlow, portCh
       .from(directs, { dp: 'dp', chassis: 'chassis', marker: 'marker', ofports: 'ofports' })
       .join(replicator, { dp: 'dp', pool: 'pool' })
       .where((v) => v.pool === SOURCE_REPLICATION || v.pool === v.chassis)
-      .select((v) => row(v.dp, v.chassis, TABLE.POOL_REPLICATE, 100, { metadata: v.dp, [REG_OUT_PORT]: v.marker }, tunnelCopies(v.dp, v.marker, v.ofports))),
+      .select((v) => row(v.dp, v.chassis, TABLE.POOL_REPLICATE, 100, { metadata: v.dp, [REG_OUT_PORT]: v.marker }, tunnelCopies(v.dp, v.ofports))),
   );
   // Through the pool node: one copy.
   engine.rule(physicalFlow, (q) =>
     q
       .from(viaPool, { dp: 'dp', chassis: 'chassis', marker: 'marker', ofport: 'ofport' })
-      .select((v) => row(v.dp, v.chassis, TABLE.POOL_REPLICATE, 100, { metadata: v.dp, [REG_OUT_PORT]: v.marker }, tunnelCopies(v.dp, v.marker, [v.ofport]))),
+      .select((v) => row(v.dp, v.chassis, TABLE.POOL_REPLICATE, 100, { metadata: v.dp, [REG_OUT_PORT]: v.marker }, tunnelCopies(v.dp, [v.ofport]))),
   );
 
   // ---- the pool node: a copy from sender S goes to every target chassis but S (and to P's own ports) ----
-  engine.rule(physicalFlow, (q) =>
+  // The relay matches the marker in reg7, after the table-0 split, never tunMeta itself: tunMeta also holds
+  // the ingress port, and the copies must carry it on unchanged — so they leave with tunKey and tunMeta
+  // exactly as they arrived (no encapsulation here), and only then does the local fan-out touch reg7.
+  const relay = (q: RuleStart<FlowRow>) =>
     q
       .from(poolTargets, { dp: 'dp', pool: 'pool', marker: 'marker', ofports: 'ofports' })
       .join(viaPool, { dp: 'dp', chassis: 'sender', marker: 'marker', pool: 'pool' })
-      .join(physical.tunnelPort, { chassis: 'pool', remote: 'sender', ofport: 'fromSender' })
-      .select((v) =>
-        row(v.dp, v.pool, TABLE.PHYSICAL_IN, POOL_RELAY_PRIORITY, { inPort: v.fromSender, tunKey: v.dp, tunMeta: v.marker }, [
-          ...tunnelCopies(
-            v.dp,
-            v.marker,
-            v.ofports.filter((p) => p !== v.fromSender),
-          ),
-          ...localFanOut(v.dp, v.marker),
-        ]),
-      ),
+      .join(physical.tunnelPort, { chassis: 'pool', remote: 'sender', ofport: 'fromSender' });
+  engine.rule(physicalFlow, (q) =>
+    relay(q).select((v) =>
+      row(v.dp, v.pool, TABLE.LS_FROM_TUNNEL, POOL_RELAY_PRIORITY, { inPort: v.fromSender, metadata: v.dp, [REG_OUT_PORT]: v.marker }, [
+        ...outputs(v.ofports.filter((p) => p !== v.fromSender)),
+        resubmit(TABLE.LS_FLOOD_LOCAL),
+      ]),
+    ),
   );
+  // The pool node splits tunMeta like any receiver, with the same flow (one row where P also implements dp).
+  engine.rule(physicalFlow, (q) => relay(q).select((v) => tunnelIngressFlow(v.dp, v.pool)));
 }

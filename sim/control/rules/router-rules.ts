@@ -13,7 +13,8 @@
 //      egress router port, reg0 = next hop, eth src = its MAC, dec-ttl) → LR_IN_ARP_RESOLVE ((reg7, reg0)
 //      → eth dst; unknown next hop: drop) → LR_OUT_DELIVER: metadata = B, reg6 = B's router-type port.
 //   B: LS_IN_PORT_SEC (router-type ports have none) → LS_IN_ACL → LS_IN_L2_LOOKUP → LS_OUT_DISPATCH:
-//      local VIF, or tunnel to the destination's chassis, where only B's egress stages run.
+//      local VIF, or tunnel to the destination's chassis, where only B's egress stages run. The tunnel
+//      carries reg6 (B's router-type port) with the egress port, so B's to-lport ACLs see that inport there.
 // Registers are cleared where a datapath is left (reg7 on entering R; reg7 and reg0 on entering B), so
 // nothing of one datapath's pipeline leaks into the next one's matches.
 //
