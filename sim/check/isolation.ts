@@ -118,6 +118,7 @@ export const DEFAULT_DISTURBANCES: readonly TraceType[] = [
   'dp.tunnel.add',
   'dp.tunnel.remove',
   'switch.hello',
+  'ctl.ports.repair',
 ];
 
 /** When the network was disturbed: the listed journal entries, and whatever callers `note`. */

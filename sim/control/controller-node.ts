@@ -27,6 +27,8 @@ declare module '../kernel/trace.ts' {
     /** One incremental computation: the input changes and the physical flow changes they caused. */
     'ctl.compute': { controller: NodeId; cause: string; inputChanges: number; flowsRemoved: number; flowsAdded: number };
     'ctl.nb.resubscribe': { controller: NodeId; reason: string };
+    /** The port audit found a switch's ports differ from the controller's facts (a lost port-status). */
+    'ctl.ports.repair': { controller: NodeId; switch: NodeId };
   }
 }
 
@@ -65,7 +67,7 @@ export class ControllerNode implements NodeProcess {
     private readonly options: ControllerOptions,
   ) {
     this.program = buildControlProgram();
-    this.switches = new SwitchManager(ctx, options);
+    this.switches = new SwitchManager(ctx, { ...options, onPorts: (id, ports) => this.onAuditPorts(id, ports) });
     // Compute for every datapath: one instance is master of all of them for now.
     this.program.engine.apply((options.poolNodes ?? []).map((chassis) => insertTuple(this.program.physical.poolNode, { chassis })));
     // A restarted controller rebuilds its physical facts from disk and resynchronises every switch it
@@ -104,6 +106,18 @@ export class ControllerNode implements NodeProcess {
     const changes = this.replacePorts(id, ports);
     if (hello) this.switches.connect(id);
     this.recompute(hello ? `hello ${id}` : `port-status ${id}`, changes);
+  }
+
+  /**
+   * The audit's port list for a switch: when it differs from what this controller believes (a port-status
+   * was lost), it replaces the switch's facts. Equal lists change nothing (and write nothing to disk).
+   */
+  private onAuditPorts(id: NodeId, ports: readonly Port[]): void {
+    const canonical = (l: readonly Port[]) => JSON.stringify([...l].sort((a, b) => a.number - b.number));
+    if (canonical(this.ports.get(id) ?? []) === canonical(ports)) return;
+    const trace = this.ctx.trace;
+    if (trace.active) trace.emit('ctl.ports.repair', { controller: this.ctx.id, switch: id });
+    this.onSwitchPorts(id, [...ports], false);
   }
 
   /**

@@ -1,12 +1,18 @@
 // The switch side of the controller channel: hello (with retries until the controller answers), roles
-// and generation-id fencing, flow-mods and bundles, barriers, flow dumps, echo, tunnel configuration and
-// packet-out; and the switch's asynchronous messages (port-status, packet-in). Owns the channel state,
-// which is volatile: a restarted switch forgets roles and the highest generation, as ovs-vswitchd does.
-// Does not own ports or their persistence (the node does, through the hooks) nor forwarding (switch.ts).
+// and generation-id fencing, the per-controller sequence discipline, flow-mods and bundles, barriers,
+// flow dumps, port lists, echo, tunnel configuration and packet-out; and the switch's asynchronous
+// messages (port-status, packet-in). Owns the channel state, which is volatile: a restarted switch
+// forgets roles, the highest generation and every controller's sequence, as ovs-vswitchd forgets its
+// connections. Does not own ports or their persistence (the node does, through the hooks) nor
+// forwarding (switch.ts).
 //
 // Roles: every configured controller starts 'equal'. A master role-request demotes any other master to
 // slave. Asynchronous messages go to configured controllers that are not slaves; a slave's flow-mods are
 // refused ('is-slave').
+//
+// Sequence (the rules are in openflow.ts's header): per controller, the xid expected next (none while out
+// of sequence), the xid of the dump that last reset it, and the highest xid seen. The check runs before
+// roles and fencing, so a message out of sequence is refused as such whatever else is wrong with it.
 
 import type { Nanos } from '../kernel/time.ts';
 import type { Message, NodeId } from '../net/message.ts';
@@ -20,6 +26,7 @@ import type {
   FlowModOp,
   FlowStats,
   OfBundle,
+  OfBarrierRequest,
   OfDumpFlowsRequest,
   OfErrorCode,
   OfFlowMod,
@@ -33,6 +40,29 @@ import type { Port } from './ports.ts';
 import type { SoftwareSwitch } from './switch.ts';
 import './trace-events.ts';
 
+declare module '../kernel/trace.ts' {
+  interface TraceEventMap {
+    /** A controller's xid skipped ahead of the one expected: the switch refuses changes from it until a resync. */
+    'switch.seq.gap': { node: NodeId; from: NodeId; xid: number; expected: number };
+    /** A dump newer than anything seen from the controller put the switch back in sequence. */
+    'switch.seq.resync': { node: NodeId; from: NodeId; xid: number };
+    /** A change or barrier not handled: a duplicate (dropped silently) or refused as out of sequence. */
+    'switch.seq.refuse': { node: NodeId; from: NodeId; xid: number; request: string; reason: 'duplicate' | 'out-of-sequence' };
+  }
+}
+
+/** Where one controller's message stands in its sequence. */
+type SequenceVerdict = 'in-order' | 'duplicate' | 'out-of-sequence';
+
+interface ControllerSequence {
+  /** The xid expected next, or null while out of sequence (a resync dump is needed). */
+  expected: number | null;
+  /** The xid of the dump that last put the channel in sequence; anything at or below it is stale. */
+  resetXid: number;
+  /** The highest xid seen from the controller; only a dump above it may reset the sequence. */
+  highest: number;
+}
+
 /** What the agent asks of the node: tunnel ports are persistent node configuration. */
 export interface AgentHooks {
   configureTunnels(add: readonly NodeId[], remove: readonly NodeId[]): void;
@@ -45,6 +75,8 @@ export class OpenflowAgent {
   private highestGeneration = -Infinity;
   /** Controllers that have sent anything since this incarnation started: they got the hello. */
   private readonly heard = new Set<NodeId>();
+  /** Per controller (configured or not: anyone may talk), where its message stream stands. */
+  private readonly sequences = new Map<NodeId, ControllerSequence>();
   private helloTimer: number | null = null;
 
   constructor(
@@ -66,6 +98,11 @@ export class OpenflowAgent {
     return this.roles.get(controller);
   }
 
+  /** Whether changes from `controller` are accepted now (false until its first resync dump). */
+  inSequence(controller: NodeId): boolean {
+    return (this.sequences.get(controller)?.expected ?? null) !== null;
+  }
+
   /** Sets the controllers (on start, or when the configuration changes); new ones get a hello. */
   setControllers(ids: readonly NodeId[]): void {
     const added = ids.filter((id) => !this.controllers.includes(id));
@@ -78,25 +115,28 @@ export class OpenflowAgent {
 
   handle(from: NodeId, msg: ControllerToSwitch): void {
     this.heard.add(from);
+    const xid = (msg as { xid?: unknown }).xid;
+    if (!Number.isSafeInteger(xid)) return this.error(from, 0, 'bad-request', (msg as Message).type, 'xid must be an integer');
+    if (msg.type === 'of.dump-flows-request') return this.onDumpFlows(from, msg);
+    const verdict = this.sequence(from, msg.xid);
     switch (msg.type) {
-      case 'of.flow-mod':
-        return this.onFlowMods(from, msg, [msg]);
-      case 'of.bundle':
-        return this.onFlowMods(from, msg, Array.isArray(msg.ops) ? msg.ops : null);
-      case 'of.barrier-request':
-        return this.reply(from, { type: 'of.barrier-reply', datapathId: this.ctx.id, xid: msg.xid });
+      // Requests that change no flow are answered whatever the sequence says.
       case 'of.echo-request':
         return this.reply(from, { type: 'of.echo-reply', datapathId: this.ctx.id, xid: msg.xid });
-      case 'of.dump-flows-request':
-        return this.onDumpFlows(from, msg);
+      case 'of.ports-request':
+        return this.reply(from, { type: 'of.ports-reply', datapathId: this.ctx.id, xid: msg.xid, ports: this.sw.ports.list() });
       case 'of.role-request':
         return this.onRoleRequest(from, msg);
+      // Changes, and barriers (whose reply vouches for everything before), only in order.
+      case 'of.flow-mod':
+      case 'of.bundle':
+      case 'of.barrier-request':
       case 'of.tunnel-config':
-        return this.onTunnelConfig(from, msg);
       case 'of.packet-out':
-        return this.onPacketOut(from, msg);
+        if (verdict !== 'in-order') return this.refuse(from, msg, verdict);
+        return this.onChange(from, msg);
       default:
-        return this.error(from, (msg as { xid?: number }).xid ?? 0, 'bad-request', (msg as Message).type, 'unknown message type');
+        return this.error(from, xid as number, 'bad-request', (msg as Message).type, 'unknown message type');
     }
   }
 
@@ -113,7 +153,55 @@ export class OpenflowAgent {
     }
   }
 
+  // ---- sequence ----------------------------------------------------------------------------------------
+
+  /** Places a (non-dump) message in its controller's sequence, advancing or breaking it. */
+  private sequence(from: NodeId, xid: number): SequenceVerdict {
+    let s = this.sequences.get(from);
+    // A controller not heard from in this incarnation has not seen this table yet: out of sequence.
+    if (s === undefined) this.sequences.set(from, (s = { expected: null, resetXid: -Infinity, highest: -Infinity }));
+    if (xid > s.highest) s.highest = xid;
+    if (s.expected === null) return 'out-of-sequence';
+    if (xid === s.expected) {
+      s.expected++;
+      return 'in-order';
+    }
+    // Handled already in this run of the sequence: a duplicate copy, harmless to drop.
+    if (xid > s.resetXid && xid < s.expected) return 'duplicate';
+    // Older than the last resync: stale, but it says nothing about the current run, which stays in order.
+    if (xid <= s.resetXid) return 'out-of-sequence';
+    // A gap: an earlier message was lost or is late. Nothing more is applied until the controller resyncs.
+    const trace = this.ctx.trace;
+    if (trace.active) trace.emit('switch.seq.gap', { node: this.ctx.id, from, xid, expected: s.expected });
+    s.expected = null;
+    return 'out-of-sequence';
+  }
+
+  private refuse(from: NodeId, msg: ControllerToSwitch, verdict: 'duplicate' | 'out-of-sequence'): void {
+    const trace = this.ctx.trace;
+    if (trace.active) trace.detail('switch.seq.refuse', { node: this.ctx.id, from, xid: msg.xid, request: msg.type, reason: verdict });
+    if (verdict === 'duplicate') return;
+    const s = this.sequences.get(from)!;
+    const detail = msg.xid <= s.resetXid ? `xid ${msg.xid} is older than the resync at ${s.resetXid}` : s.expected === null ? 'out of sequence: waiting for a resync' : `expected xid ${s.expected}`;
+    this.error(from, msg.xid, 'out-of-sequence', msg.type, detail);
+  }
+
   // ---- requests --------------------------------------------------------------------------------------
+
+  private onChange(from: NodeId, msg: OfFlowMod | OfBundle | OfBarrierRequest | OfTunnelConfig | OfPacketOut): void {
+    switch (msg.type) {
+      case 'of.flow-mod':
+        return this.onFlowMods(from, msg, [msg]);
+      case 'of.bundle':
+        return this.onFlowMods(from, msg, Array.isArray(msg.ops) ? msg.ops : null);
+      case 'of.barrier-request':
+        return this.reply(from, { type: 'of.barrier-reply', datapathId: this.ctx.id, xid: msg.xid });
+      case 'of.tunnel-config':
+        return this.onTunnelConfig(from, msg);
+      case 'of.packet-out':
+        return this.onPacketOut(from, msg);
+    }
+  }
 
   private onFlowMods(from: NodeId, msg: OfFlowMod | OfBundle, ops: readonly FlowModOp[] | null): void {
     const { ctx } = this;
@@ -162,7 +250,14 @@ export class OpenflowAgent {
     }
   }
 
+  /** Answers every dump; one newer than anything seen from the controller also resets its sequence. */
   private onDumpFlows(from: NodeId, msg: OfDumpFlowsRequest): void {
+    const s = this.sequences.get(from);
+    if (s === undefined || msg.xid > s.highest) {
+      this.sequences.set(from, { expected: msg.xid + 1, resetXid: msg.xid, highest: msg.xid });
+      const trace = this.ctx.trace;
+      if (trace.active) trace.emit('switch.seq.resync', { node: this.ctx.id, from, xid: msg.xid });
+    }
     const flows: FlowStats[] = this.sw.flows
       .dump({ table: msg.table, cookie: msg.cookie })
       .map((e) => ({ flow: e.flow, packets: e.packets, bytes: e.bytes, installedAtNs: e.installedAt }));

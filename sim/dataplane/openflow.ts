@@ -1,17 +1,37 @@
 // The controller channel's messages: an OpenFlow-like protocol carried as fabric messages between a
-// switch's node and its controller nodes. Owns the message shapes only — the switch side is
-// openflow-agent.ts, the controller side lives in sim/control. Every message is plain data (it is
-// journaled as JSON in full traces) with a `type` beginning 'of.'.
+// switch's node and its controller nodes. Owns the message shapes and the channel's sequence discipline;
+// the switch side is openflow-agent.ts, the controller side lives in sim/control. Every message is plain
+// data (it is journaled as JSON in full traces) with a `type` beginning 'of.'.
 //
 // Conventions:
 //   - datapathId is the switch's fabric node id.
 //   - xid is chosen by the controller and echoed in the reply or error; the switch's own messages
 //     (hello, port-status, packet-in) carry none.
-//   - Messages from one controller are handled in arrival order, each at once, so a barrier-reply means
-//     every earlier message from that controller has been applied (or rejected with an error).
 //   - Fencing: a flow-mod or bundle carrying a generationId lower than the highest the switch has seen
 //     (from role requests or flow-mods) is rejected whole with an 'of.error' code 'stale-generation'.
 //     Flow-mods without a generationId are not fenced by generation (but a slave's are still refused).
+//
+// Sequence discipline. Real OpenFlow runs over TCP, so a barrier-reply proves that every earlier message
+// was applied in order. The fabric can lose, duplicate and reorder messages, so the channel carries its
+// own TCP-like sequence instead, in the xids:
+//   - A controller numbers the messages it sends to one switch consecutively (xid, xid+1, ...), and a
+//     restarted controller numbers above everything its previous life sent (switch-manager.ts).
+//   - The switch expects the next xid from each controller. The one expected is handled; an older one
+//     already handled (a duplicate) is dropped silently; any other — a gap (something was lost or is
+//     late) or one older than the last resync — leaves the switch "out of sequence" for that controller
+//     (or keeps it there), and while it is, flow-mods, bundles, tunnel-config, packet-out and barriers
+//     are refused with 'of.error' code 'out-of-sequence'. Requests that change no flow (echo, role,
+//     ports, dump) are always answered. A switch starts every incarnation out of sequence: its table
+//     was just wiped, so nothing may be applied before the controller has looked at it.
+//   - A dump-flows-request newer than every xid seen from that controller is the resync point: it puts
+//     the switch back in sequence, expecting xid+1 next. An older dump is answered but does not reset,
+//     because messages after it may already have been handled (a duplicate of a bundle would be
+//     applied twice) or refused (so the controller's diff would be applied on top of a gap).
+// So a barrier-reply means every message from the controller's latest resync dump up to the barrier
+// was handled in order with none missing; anything else ends in an error or a missing reply, and the
+// controller resyncs (dump, diff, bundle, barrier). Late messages only ever meet "older than expected"
+// and cannot knock a synchronised switch out of sequence, so once the network is quiet the next resync
+// succeeds.
 
 import type { NodeId } from '../net/message.ts';
 import type { Action, Flow } from './flow.ts';
@@ -51,6 +71,8 @@ export type OfDumpFlowsRequest = { readonly type: 'of.dump-flows-request'; reado
  */
 export type OfRoleRequest = { readonly type: 'of.role-request'; readonly xid: number; readonly role: ControllerRole; readonly generationId: number };
 export type OfEchoRequest = { readonly type: 'of.echo-request'; readonly xid: number };
+/** Asks for the switch's current port list (the controller's periodic audit of its port facts). */
+export type OfPortsRequest = { readonly type: 'of.ports-request'; readonly xid: number };
 /** Adds or removes tunnel ports (by remote node); each change is answered with a port-status. */
 export type OfTunnelConfig = { readonly type: 'of.tunnel-config'; readonly xid: number; readonly add?: readonly NodeId[]; readonly remove?: readonly NodeId[] };
 /**
@@ -66,7 +88,16 @@ export type OfPacketOut = {
   readonly actions: readonly Action[];
 };
 
-export type ControllerToSwitch = OfFlowMod | OfBundle | OfBarrierRequest | OfDumpFlowsRequest | OfRoleRequest | OfEchoRequest | OfTunnelConfig | OfPacketOut;
+export type ControllerToSwitch =
+  | OfFlowMod
+  | OfBundle
+  | OfBarrierRequest
+  | OfDumpFlowsRequest
+  | OfRoleRequest
+  | OfEchoRequest
+  | OfPortsRequest
+  | OfTunnelConfig
+  | OfPacketOut;
 
 // ---- switch → controller ---------------------------------------------------------------------------------
 
@@ -80,6 +111,8 @@ export type OfDumpFlowsReply = { readonly type: 'of.dump-flows-reply'; readonly 
 export type OfBarrierReply = { readonly type: 'of.barrier-reply'; readonly datapathId: NodeId; readonly xid: number };
 export type OfRoleReply = { readonly type: 'of.role-reply'; readonly datapathId: NodeId; readonly xid: number; readonly role: ControllerRole; readonly generationId: number };
 export type OfEchoReply = { readonly type: 'of.echo-reply'; readonly datapathId: NodeId; readonly xid: number };
+/** Every port the switch has now, in port-number order (as in hello). */
+export type OfPortsReply = { readonly type: 'of.ports-reply'; readonly datapathId: NodeId; readonly xid: number; readonly ports: readonly Port[] };
 /** A packet a flow's controller action punted: the packet as it was at that point, and its pipeline fields. */
 export type OfPacketIn = {
   readonly type: 'of.packet-in';
@@ -90,7 +123,7 @@ export type OfPacketIn = {
   readonly packet: Packet;
   readonly fields: PipelineFieldValues;
 };
-export type OfErrorCode = 'stale-generation' | 'is-slave' | 'bad-request';
+export type OfErrorCode = 'stale-generation' | 'is-slave' | 'bad-request' | 'out-of-sequence';
 export type OfError = {
   readonly type: 'of.error';
   readonly datapathId: NodeId;
@@ -101,7 +134,16 @@ export type OfError = {
   readonly detail: string;
 };
 
-export type SwitchToController = OfHello | OfPortStatus | OfDumpFlowsReply | OfBarrierReply | OfRoleReply | OfEchoReply | OfPacketIn | OfError;
+export type SwitchToController =
+  | OfHello
+  | OfPortStatus
+  | OfDumpFlowsReply
+  | OfBarrierReply
+  | OfRoleReply
+  | OfEchoReply
+  | OfPortsReply
+  | OfPacketIn
+  | OfError;
 
 export function isOpenflowMessage(body: { readonly type: string }): boolean {
   return body.type.startsWith('of.');

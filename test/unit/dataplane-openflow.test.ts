@@ -1,6 +1,8 @@
 // The controller channel, switch side: hello (on start, on restart, retried until answered), port-status,
 // flow-mods and bundles, barriers, flow dumps with counters, roles and generation-id fencing, packet-in
-// and packet-out, tunnel configuration, and a crash that loses the flows but keeps the ports.
+// and packet-out, tunnel configuration, and a crash that loses the flows but keeps the ports. Changes
+// from a controller are only taken in its xid sequence, which a dump starts (openflow-channel.test.ts
+// covers the sequence itself), so each test opens its controllers' streams with `resync`.
 import { describe, expect, test } from 'vitest';
 import { flowKey, type Flow } from '../../sim/dataplane/flow.ts';
 import { udpHeaders } from '../../sim/dataplane/header-builder.ts';
@@ -22,6 +24,10 @@ class FakeController implements NodeProcess {
   }
   send(to: NodeId, msg: ControllerToSwitch): void {
     this.ctx.send(to, msg);
+  }
+  /** Starts this controller's xid sequence at the switch: a dump-flows-request; `xid + 1` comes next. */
+  resync(to: NodeId, xid: number): void {
+    this.ctx.send(to, { type: 'of.dump-flows-request', xid });
   }
   of<T extends SwitchToController['type']>(type: T): Extract<SwitchToController, { type: T }>[] {
     return this.inbox.filter((m) => m.msg.type === type).map((m) => m.msg) as any;
@@ -72,6 +78,7 @@ describe('hello and port-status', () => {
     dp.setControllers(['c1'], ['h2']);
     dp.host('h2').attachVm(vm(2));
     dp.host('h2').detachVm('vm2');
+    c('c1').resync('h2', 3);
     c('c1').send('h2', { type: 'of.tunnel-config', xid: 4, add: ['c2'], remove: ['h1'] });
     run();
     const ps = c('c1').of('of.port-status').map((m) => [m.reason, m.port.kind, m.port.number]);
@@ -85,6 +92,7 @@ describe('flow-mods, barriers and dumps', () => {
     const { dp, c, run, of } = setup(0);
     dp.setControllers(['c1']);
     const ctl = c('c1');
+    ctl.resync('h1', 0);
     ctl.send('h1', { type: 'of.flow-mod', xid: 1, command: 'add', flow: out(1, 1, 'a') });
     ctl.send('h1', { type: 'of.flow-mod', xid: 2, command: 'add', flow: out(2, 1, 'a') });
     ctl.send('h1', { type: 'of.flow-mod', xid: 3, command: 'add', flow: out(3, 1, 'b') });
@@ -101,7 +109,7 @@ describe('flow-mods, barriers and dumps', () => {
     ctl.send('h1', { type: 'of.dump-flows-request', xid: 7, cookie: 'a' });
     ctl.send('h1', { type: 'of.flow-mod', xid: 8, command: 'delete-cookie', cookie: 'b' });
     run();
-    const [dump] = ctl.of('of.dump-flows-reply');
+    const [, dump] = ctl.of('of.dump-flows-reply');
     expect(dump.flows.map((s) => [flowKey(s.flow), s.packets, s.bytes])).toEqual([['0/2/reg0=2', 1, 100]]);
     expect(dp.host('h1').switch.flows.dump().map((e) => e.key)).toEqual(['0/2/reg0=2']);
   });
@@ -109,6 +117,7 @@ describe('flow-mods, barriers and dumps', () => {
   test('a bundle applies in order, and a bad op anywhere in it changes nothing', () => {
     const { dp, c, run } = setup(0);
     const ctl = c('c1');
+    ctl.resync('h1', 0);
     ctl.send('h1', { type: 'of.bundle', xid: 1, ops: [add(out(1, 1)), { command: 'delete-strict', flowKey: flowKey(out(1, 1)) }, add(out(2, 1))] });
     ctl.send('h1', { type: 'of.bundle', xid: 2, ops: [add(out(5, 1)), add({ ...out(6, 1), table: 999 })] });
     run();
@@ -121,13 +130,15 @@ describe('roles and epoch fencing', () => {
   test('flow-mods with an older generation than seen are rejected and traced; newer ones raise it', () => {
     const { dp, c, run, of } = setup(0);
     dp.setControllers(['c1', 'c2']);
+    c('c1').resync('h1', 0);
+    c('c2').resync('h1', 2);
     c('c1').send('h1', { type: 'of.role-request', xid: 1, role: 'master', generationId: 5 });
     run();
     expect(c('c1').of('of.role-reply')).toEqual([{ type: 'of.role-reply', datapathId: 'h1', xid: 1, role: 'master', generationId: 5 }]);
     c('c1').send('h1', { type: 'of.flow-mod', xid: 2, generationId: 5, command: 'add', flow: out(1, 1) });
     c('c2').send('h1', { type: 'of.flow-mod', xid: 3, generationId: 4, command: 'add', flow: out(2, 1) });
     c('c2').send('h1', { type: 'of.flow-mod', xid: 4, generationId: 6, command: 'add', flow: out(3, 1) });
-    c('c1').send('h1', { type: 'of.flow-mod', xid: 5, generationId: 5, command: 'add', flow: out(4, 1) });
+    c('c1').send('h1', { type: 'of.flow-mod', xid: 3, generationId: 5, command: 'add', flow: out(4, 1) });
     run();
     expect(dp.host('h1').switch.flows.dump().map((e) => e.priority)).toEqual([3, 1]);
     expect(of('switch.flowmod.reject-stale').map((e) => [e.from, e.generationId, e.highest])).toEqual([['c2', 4, 5], ['c1', 5, 6]]);
@@ -143,6 +154,7 @@ describe('roles and epoch fencing', () => {
     c('c2').send('h1', { type: 'of.role-request', xid: 2, role: 'master', generationId: 2 });
     run();
     expect([dp.host('h1').agent.role('c1'), dp.host('h1').agent.role('c2')]).toEqual(['slave', 'master']);
+    c('c1').resync('h1', 2);
     c('c1').send('h1', { type: 'of.flow-mod', xid: 3, command: 'add', flow: out(1, 1) });
     c('c1').send('h1', { type: 'of.role-request', xid: 4, role: 'master', generationId: 1 });
     run();
@@ -171,6 +183,7 @@ describe('packet-in and packet-out', () => {
 
   test('packet-out runs its actions on a new packet', () => {
     const { dp, c, run } = setup(0);
+    c('c1').resync('h1', 0);
     c('c1').send('h1', { type: 'of.packet-out', xid: 1, inPort: 0, headers: udpHeaders({ ethDst: mac(1) }), payloadBytes: 5, actions: [{ type: 'output', port: 1 }] });
     run();
     expect(dp.host('h1').vm('vm1').received.map((r) => [r.headers.ethDst, r.payloadBytes])).toEqual([[mac(1), 5]]);
@@ -181,6 +194,7 @@ describe('crash and restart', () => {
   test('a crashed switch restarts with no flows, the same ports and VMs, and says hello again', () => {
     const { world, dp, c, run } = setup(0);
     dp.setControllers(['c1']);
+    c('c1').resync('h1', 0);
     c('c1').send('h1', { type: 'of.role-request', xid: 1, role: 'master', generationId: 9 });
     c('c1').send('h1', { type: 'of.flow-mod', xid: 2, command: 'add', flow: out(1, 1) });
     run();
@@ -196,7 +210,13 @@ describe('crash and restart', () => {
     expect(hellos[1].ports).toEqual(hellos[0].ports);
     // Channel state is volatile: an older generation is accepted again after the restart.
     expect(h1.agent.highestGenerationSeen).toBe(-Infinity);
+    // So is the sequence: the restarted switch takes no change before the controller has resynced it.
     c('c1').send('h1', { type: 'of.flow-mod', xid: 3, generationId: 1, command: 'add', flow: out(1, 1) });
+    run();
+    expect(h1.switch.flows.size).toBe(0);
+    expect(c('c1').of('of.error').map((e) => [e.xid, e.code])).toEqual([[3, 'out-of-sequence']]);
+    c('c1').resync('h1', 4);
+    c('c1').send('h1', { type: 'of.flow-mod', xid: 5, generationId: 1, command: 'add', flow: out(1, 1) });
     run();
     expect(h1.switch.flows.size).toBe(1);
     // Numbering carries on across the restart.
