@@ -14,7 +14,6 @@
 // Usage: npm run bench:controlplane -- --hosts 1000 --vms 10000 --switches 1000 [--samples 5] [--tunnels shared|mesh]
 // Prints: coldstart_s=<s> flows=<n> incremental_port_s=<median s> rss_mb=<peak>   (details on stderr)
 
-import { parseArgs } from 'node:util';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../sim/control/controller-node.ts';
 import { NorthboundNode } from '../sim/control/northbound-node.ts';
 import { parseIpv4, parseMac } from '../sim/dataplane/headers.ts';
@@ -22,24 +21,22 @@ import { DataplaneBuilder } from '../sim/dataplane/topology-builder.ts';
 import { NS_PER_MS, NS_PER_S } from '../sim/kernel/time.ts';
 import { LogicalNetworks } from '../sim/logical/logical-networks.ts';
 import { World } from '../sim/testbed/world.ts';
+import { benchArgs } from './bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    hosts: { type: 'string', default: '1000' },
-    vms: { type: 'string', default: '10000' },
-    switches: { type: 'string', default: '1000' },
-    samples: { type: 'string', default: '5' },
-    tunnels: { type: 'string', default: 'shared' },
-  },
-  strict: true,
+const args = benchArgs('bench:controlplane', {
+  hosts: { type: 'string', default: '1000' },
+  vms: { type: 'string', default: '10000' },
+  switches: { type: 'string', default: '1000' },
+  samples: { type: 'string', default: '5' },
+  tunnels: { type: 'string', default: 'shared' },
 });
-const hostCount = positiveInteger('hosts', values.hosts);
-const vmCount = positiveInteger('vms', values.vms);
-const switchCount = positiveInteger('switches', values.switches);
-const samples = positiveInteger('samples', values.samples);
-const tunnels = values.tunnels;
-if (tunnels !== 'shared' && tunnels !== 'mesh') fail(`--tunnels must be shared or mesh, got '${tunnels}'`);
-if (vmCount / switchCount > 250) fail('at most 250 VMs per logical switch (one /24 each)');
+const hostCount = args.positiveInteger('hosts');
+const vmCount = args.positiveInteger('vms');
+const switchCount = args.positiveInteger('switches');
+const samples = args.positiveInteger('samples');
+const tunnels = args.tunnels;
+if (tunnels !== 'shared' && tunnels !== 'mesh') args.fail(`--tunnels must be shared or mesh, got '${tunnels}'`);
+if (vmCount / switchCount > 250) args.fail('at most 250 VMs per logical switch (one /24 each)');
 
 let state = 2463534242 | 0;
 function below(n: number): number {
@@ -150,17 +147,8 @@ function runUntilInSync(what: string): void {
     world.scheduler.runUntil(world.now + NS_PER_MS);
     const c = world.fabric.process<ControllerNode>('ctl');
     if (c !== undefined && c.switches.allInSync() && installedTotal() === program().engine.size(program().physicalFlow)) return;
-    if (world.now > deadline) fail(`${what}: not in sync after 60s of virtual time`);
+    if (world.now > deadline) args.fail(`${what}: not in sync after 60s of virtual time`);
   }
 }
 
-function positiveInteger(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got '${text}'`);
-  return n;
-}
 
-function fail(message: string): never {
-  process.stderr.write(`bench:controlplane: ${message}\n`);
-  process.exit(2);
-}

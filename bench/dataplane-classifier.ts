@@ -8,7 +8,6 @@
 // Prints one line per size: dp-classifier flows=<n> subtables=<n> lookups_per_s=<n> linear_lookups_per_s=<n>
 //   pipeline_packets_per_s=<n> adds_per_s=<n> (adds: validation, key, classifier insert; one cold pass, so rough)
 
-import { parseArgs } from 'node:util';
 import { fieldValues, type FieldValues } from '../sim/dataplane/field-values.ts';
 import { matchesValues } from '../sim/dataplane/flow-entry.ts';
 import { flowKey, type Flow } from '../sim/dataplane/flow.ts';
@@ -16,9 +15,9 @@ import { FlowTable } from '../sim/dataplane/flow-table.ts';
 import { udpHeaders } from '../sim/dataplane/header-builder.ts';
 import { prefixMask } from '../sim/dataplane/headers.ts';
 import { runPipeline } from '../sim/dataplane/pipeline.ts';
+import { benchArgs } from './bench-args.ts';
 
-const { values } = parseArgs({ options: { lookups: { type: 'string', default: '2000000' } }, strict: true });
-const LOOKUPS = Number(values.lookups);
+const LOOKUPS = benchArgs('dataplane-classifier', { lookups: { type: 'string', default: '2000000' } }).positiveInteger('lookups');
 
 // A deterministic xorshift32, so every run measures the same tables and packets.
 let state = 2463534242 | 0;

@@ -7,22 +7,19 @@
 // Usage: npm run bench:phold -- --lps 1024 --population 16 --end 200
 // Prints: phold-nvsim events=<n> sec=<s> events_per_s=<n> lps=<N> population=<P> end=<s>
 
-import { parseArgs } from 'node:util';
 import { Scheduler } from '../sim/kernel/scheduler.ts';
 import { NS_PER_S } from '../sim/kernel/time.ts';
+import { benchArgs } from './bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    lps: { type: 'string', default: '1024' },
-    population: { type: 'string', default: '16' },
-    end: { type: 'string', default: '200' },
-  },
-  strict: true,
+const args = benchArgs('bench:phold', {
+  lps: { type: 'string', default: '1024' },
+  population: { type: 'string', default: '16' },
+  end: { type: 'string', default: '200' },
 });
-const lps = positiveInteger('lps', values.lps);
-const population = positiveInteger('population', values.population);
-const endSeconds = Number(values.end);
-if (!(endSeconds > 0)) fail(`--end must be a positive number of seconds, got '${values.end}'`);
+const lps = args.positiveInteger('lps');
+const population = args.positiveInteger('population');
+const endSeconds = Number(args.end);
+if (!(endSeconds > 0)) args.fail(`--end must be a positive number of seconds, got '${args.end}'`);
 
 // The state is kept as the int32 with the same 32 bits: an unsigned value above 2^31 would not fit a small
 // integer, and every store of it to this module variable would allocate a heap number.
@@ -55,13 +52,3 @@ console.log(
     `lps=${lps} population=${population} end=${endSeconds}`,
 );
 
-function positiveInteger(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got '${text}'`);
-  return n;
-}
-
-function fail(message: string): never {
-  console.error(`bench:phold: ${message}`);
-  process.exit(2);
-}

@@ -10,22 +10,19 @@
 // Prints: rules-engine coldstart_s=<s> output_tuples=<n> derivations=<n> incremental_port_s=<median s>
 //         incremental_port_max_s=<s> incremental_deltas=<median> ratio=<coldstart / incremental> rss_mb=<n>
 
-import { parseArgs } from 'node:util';
 import { type Change, RulesEngine, deleteTuple, insertTuple } from '../sim/rules/index.ts';
+import { benchArgs } from './bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    chassis: { type: 'string', default: '1000' },
-    ports: { type: 'string', default: '10000' },
-    datapaths: { type: 'string', default: '1000' },
-    samples: { type: 'string', default: '50' },
-  },
-  strict: true,
+const args = benchArgs('rules-engine', {
+  chassis: { type: 'string', default: '1000' },
+  ports: { type: 'string', default: '10000' },
+  datapaths: { type: 'string', default: '1000' },
+  samples: { type: 'string', default: '50' },
 });
-const chassisCount = positiveInteger('chassis', values.chassis);
-const portCount = positiveInteger('ports', values.ports);
-const datapathCount = positiveInteger('datapaths', values.datapaths);
-const samples = positiveInteger('samples', values.samples);
+const chassisCount = args.positiveInteger('chassis');
+const portCount = args.positiveInteger('ports');
+const datapathCount = args.positiveInteger('datapaths');
+const samples = args.positiveInteger('samples');
 
 // A fixed xorshift32 stream: the same topology on every run.
 let state = 2463534242 | 0;
@@ -132,11 +129,3 @@ function median(xs: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function positiveInteger(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    console.error(`rules-engine: --${name} must be a positive integer, got '${text}'`);
-    process.exit(2);
-  }
-  return n;
-}
