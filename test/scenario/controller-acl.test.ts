@@ -6,7 +6,6 @@
 import { describe, expect, test } from 'vitest';
 import { aclFlowPriority } from '../../sim/control/rules/acl-rules.ts';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { rowToFlow, type FlowRow } from '../../sim/control/flow-text.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { TABLE } from '../../sim/control/pipeline.ts';
 import { formatFlow } from '../../sim/dataplane/flow.ts';
@@ -16,10 +15,9 @@ import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import type { AclSpec } from '../../sim/logical/api-types.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { evaluateFromScratch } from '../../sim/rules/index.ts';
 import { World } from '../../sim/testbed/world.ts';
+import { expectConverged } from '../support/controller.ts';
 
-const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 const mac = (n: number) => parseMac(`02:00:00:00:00:0${n}`);
 const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
 /** VM n is on host VM_HOST[n]: v1 and v2 share h1, v3 is on h2, v4 on h3; h4 hosts nothing. */
@@ -67,20 +65,6 @@ function build(seed = 1) {
 const udp = (l4Dst: number, l4Src = 5000) => ({ ipProto: IP_PROTO_UDP, l4Src, l4Dst });
 const tcp = (l4Dst: number, l4Src = 5000) => ({ ipProto: IP_PROTO_TCP, l4Src, l4Dst });
 const icmp = { ipProto: IP_PROTO_ICMP, l4Src: 8, l4Dst: 0 };
-
-/** Installed = desired = a from-scratch evaluation of the program, on every host. */
-function expectConverged(world: World, dp: DataplaneBuilder): void {
-  const ctl = world.fabric.process<ControllerNode>('ctl')!;
-  expect(ctl.switches.allInSync()).toBe(true);
-  const batch = (evaluateFromScratch(ctl.program.engine).get('physical_flow') ?? []) as unknown as FlowRow[];
-  const incremental = ctl.program.engine.contents(ctl.program.physicalFlow);
-  for (const h of HOSTS) {
-    const installed = dp.switchNode(h).switch.flows.flows().map(formatFlow).sort();
-    expect(installed).toEqual(ctl.desiredFlows(h).map(formatFlow).sort());
-    expect(installed).toEqual(batch.filter((r) => r.chassis === h).map((r) => formatFlow(rowToFlow(r))).sort());
-    expect(installed).toEqual(incremental.filter((r) => r.chassis === h).map((r) => formatFlow(rowToFlow(r))).sort());
-  }
-}
 
 describe('ACLs through the controller', () => {
   test('with no ACL everything passes; a from-lport drop on a port stops only that port, locally and remotely', () => {

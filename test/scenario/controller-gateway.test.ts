@@ -5,16 +5,14 @@
 // it, and every table equals the desired flows and a from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { rowToFlow, type FlowRow } from '../../sim/control/flow-text.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
-import { formatFlow } from '../../sim/dataplane/flow.ts';
 import { IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import { PHYSICAL_PORT } from '../../sim/dataplane/ports.ts';
 import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { evaluateFromScratch } from '../../sim/rules/index.ts';
 import { World } from '../../sim/testbed/world.ts';
+import { controllerOf, expectConverged } from '../support/controller.ts';
 
 const mac = (n: number) => parseMac(`02:00:00:00:00:${n.toString(16).padStart(2, '0')}`);
 const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
@@ -64,24 +62,9 @@ function build(pools: readonly string[] = []) {
 }
 
 type Built = ReturnType<typeof build>;
-const controllerOf = (world: World) => world.fabric.process<ControllerNode>('ctl')!;
-const installed = (dp: DataplaneBuilder, id: string) => dp.switchNode(id).switch.flows.flows().map(formatFlow).sort();
-const desired = (world: World, id: string) => controllerOf(world).desiredFlows(id).map(formatFlow).sort();
 const cookies = (world: World, id: string) => [...new Set(controllerOf(world).desiredFlows(id).map((f) => f.cookie))].sort();
 const run = (b: Built, forMs: number) => b.world.scheduler.runUntil(b.world.now + ms(forMs));
 
-function expectConverged({ world, dp }: Built) {
-  const ctl = controllerOf(world);
-  expect(ctl.switches.allInSync()).toBe(true);
-  const { engine, physicalFlow } = ctl.program;
-  const scratch = evaluateFromScratch(engine).get('physical_flow') as unknown as FlowRow[];
-  const key = (r: FlowRow) => JSON.stringify(r);
-  expect(scratch.map(key).sort()).toEqual((engine.contents(physicalFlow) as FlowRow[]).map(key).sort());
-  for (const id of dp.switches) {
-    expect(installed(dp, id)).toEqual(desired(world, id));
-    expect(desired(world, id)).toEqual(scratch.filter((r) => r.chassis === id).map((r) => formatFlow(rowToFlow(r))).sort());
-  }
-}
 
 /** Receptions of packets of origin `originId`, per VM and per external endpoint. */
 function receptions({ dp }: Built, originId: number): Record<string, number> {
@@ -102,7 +85,7 @@ const udpTo = (received: readonly { headers: { ipProto: number; l4Dst: number } 
 describe('a logical switch bridged to an external segment through a gateway', () => {
   test('the gateway implements the bridged switch only, and every table converges', () => {
     const b = build();
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'gw1')).toEqual(['dp:1']);
     const toPhysical = controllerOf(b.world)
       .desiredFlows('gw1')
@@ -140,7 +123,7 @@ describe('a logical switch bridged to an external segment through a gateway', ()
   for (const pools of [[], ['p1']]) {
     test(`an external broadcast reaches every VM of the switch exactly once (pool nodes: ${pools.join(',') || 'none'})`, () => {
       const b = build(pools);
-      expectConverged(b);
+      expectConverged(b.world, b.dp);
       const origin = b.dp.segment('physnet').sendIpFromEndpoint('e1', { ipDst: LIMITED_BROADCAST, ipProto: IP_PROTO_UDP, l4Src: 67, l4Dst: 68 }, 100);
       run(b, 300);
       expect(receptions(b, origin)).toEqual({ v1: 1, v2: 1, v3: 1, e2: 1 });
@@ -157,12 +140,12 @@ describe('a logical switch bridged to an external segment through a gateway', ()
     // 'priv' asks for the same wire: VLAN-less bridging gives it to the older switch only.
     b.nb.createSwitchPort({ name: 'priv-ln', switch: 'priv', type: 'localnet', network: 'physnet', gateway: 'gw1' });
     run(b, 500);
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'gw1')).toEqual(['dp:1']);
     // 'pub' moves to a network gw1 is not wired to: unbound, and 'priv' takes the wire.
     b.nb.updateSwitchPort('pub-ln', { network: 'elsewhere' });
     run(b, 500);
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'gw1')).toEqual(['dp:2']);
     const origin = b.dp.segment('physnet').sendIpFromEndpoint('e1', { ipDst: LIMITED_BROADCAST, ipProto: IP_PROTO_UDP, l4Src: 1, l4Dst: 2 }, 10);
     run(b, 300);

@@ -4,12 +4,12 @@
 import { describe, expect, test } from 'vitest';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
-import { formatFlow } from '../../sim/dataplane/flow.ts';
 import { IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
 import { World } from '../../sim/testbed/world.ts';
+import { controllerOf, desired, installed } from '../support/controller.ts';
 
 function build(seed = 1) {
   const world = new World({ seed, trace: 'off' });
@@ -35,9 +35,6 @@ function build(seed = 1) {
   return { world, nb, dp, ip };
 }
 
-const controllerOf = (world: World) => world.fabric.process<ControllerNode>('ctl')!;
-const installed = (dp: DataplaneBuilder, h: string) => dp.switchNode(h).switch.flows.flows().map(formatFlow).sort();
-const desired = (world: World, h: string) => controllerOf(world).desiredFlows(h).map(formatFlow).sort();
 
 describe('one controller, logical switches end to end', () => {
   test('flows reach exactly the switches that host each tenant, and the tables match the desired ones', () => {

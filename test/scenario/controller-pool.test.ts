@@ -6,15 +6,13 @@
 // evaluation of the whole program.
 import { describe, expect, test } from 'vitest';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { rowToFlow, type FlowRow } from '../../sim/control/flow-text.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
-import { formatFlow } from '../../sim/dataplane/flow.ts';
 import { IP_PROTO_UDP, MAC_BROADCAST, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { evaluateFromScratch } from '../../sim/rules/index.ts';
 import { World } from '../../sim/testbed/world.ts';
+import { controllerOf, expectConverged } from '../support/controller.ts';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 const macText = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
@@ -65,9 +63,6 @@ function build(pools: readonly string[], poolNodes: readonly string[] = ['p1', '
 }
 
 type Built = ReturnType<typeof build>;
-const controllerOf = (world: World) => world.fabric.process<ControllerNode>('ctl')!;
-const installed = (dp: DataplaneBuilder, id: string) => dp.switchNode(id).switch.flows.flows().map(formatFlow).sort();
-const desired = (world: World, id: string) => controllerOf(world).desiredFlows(id).map(formatFlow).sort();
 const cookies = (world: World, id: string) => [...new Set(controllerOf(world).desiredFlows(id).map((f) => f.cookie))].sort();
 
 /** Every VM's receptions of packets that originated as `originId`. */
@@ -90,31 +85,17 @@ function sendFrame(b: Built, vm: string, ethDst: number): number {
   return id;
 }
 
-/** Tables equal the desired flows, which equal a from-scratch evaluation of the program, per switch. */
-function expectConverged({ world, dp }: Built) {
-  const ctl = controllerOf(world);
-  expect(ctl.switches.allInSync()).toBe(true);
-  const { engine, physicalFlow } = ctl.program;
-  const scratch = evaluateFromScratch(engine).get('physical_flow') as unknown as FlowRow[];
-  const key = (r: FlowRow) => JSON.stringify(r);
-  expect(scratch.map(key).sort()).toEqual((engine.contents(physicalFlow) as FlowRow[]).map(key).sort());
-  for (const id of dp.switches) {
-    expect(installed(dp, id)).toEqual(desired(world, id));
-    expect(desired(world, id)).toEqual(scratch.filter((r) => r.chassis === id).map((r) => formatFlow(rowToFlow(r))).sort());
-  }
-}
-
 describe('broadcast and unknown unicast through a pool node', () => {
   test('tables converge; the pool node carries flows only for the switches it serves', () => {
     const b = build(['p1']);
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'p1')).toEqual(['dp:1', 'dp:2']); // ls-c lives on one chassis: nothing to replicate
     expect(cookies(b.world, 'p2')).toEqual([]); // not configured as a pool node
     // b2 and b3 leave: ls-b now lives on h1 alone, and the pool node drops its flows.
     b.nb.unbindPort('b2');
     b.nb.unbindPort('b3');
     b.world.scheduler.runUntil(ms(1000));
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'p1')).toEqual(['dp:1']);
   });
 
@@ -154,7 +135,7 @@ describe('broadcast and unknown unicast through a pool node', () => {
 
   test('two pool nodes: each switch uses one of them (dp mod the sorted list), still exactly once', () => {
     const b = build(['p2', 'p1']);
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'p2')).toEqual(['dp:1']); // dp 1 -> ['p1','p2'][1]
     expect(cookies(b.world, 'p1')).toEqual(['dp:2']); // dp 2 -> ['p1','p2'][0]
     const origin = sendFrame(b, 'a5', MAC_BROADCAST);
@@ -178,7 +159,7 @@ describe('broadcast and unknown unicast through a pool node', () => {
 describe('without a pool node: replication at the source', () => {
   test('a broadcast reaches every other VM once, with one tunnel copy per other host', () => {
     const b = build([]);
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     expect(cookies(b.world, 'p1')).toEqual([]);
     const origin = sendFrame(b, 'a1', MAC_BROADCAST);
     expect(receptions(b, origin)).toEqual({ a2: 1, a3: 1, a4: 1, a5: 1, a6: 1 });
@@ -198,7 +179,7 @@ describe('without a pool node: replication at the source', () => {
     b.nb.unbindPort('b3');
     b.nb.createSwitchPort({ name: 'a7', switch: 'ls-a', addresses: ['unknown'], vifId: 'vif-b3' }); // h4's NIC joins ls-a
     b.world.scheduler.runUntil(ms(1000));
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
     const origin = sendFrame(b, 'a1', parseMac('02:00:00:00:00:99'));
     expect(receptions(b, origin)).toEqual({ b3: 1 }); // the VM behind vif-b3, now port a7 of ls-a
     expect(b.tunnelSends.map((s) => `${s.src}>${s.dst}`)).toEqual(['h1>h4']);
@@ -238,7 +219,7 @@ describe.each([
     expect(new Set(b.tunnelSends.map((s) => s.tunMeta))).toEqual(new Set([(1 << 16) | 0xffff]));
     const firstHop = b.tunnelSends.filter((s) => s.src === 'h1').map((s) => s.dst);
     expect(firstHop).toEqual(pools.length === 0 ? ['h2', 'h3', 'h4', 'h5'] : pools); // one copy to the pool node
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
   });
 
   test('unknown unicast and unicast are judged on the destination chassis too', () => {
@@ -248,6 +229,6 @@ describe.each([
     expect(receptions(b, sendFrame(b, 'a4', unknownMac))).toEqual({ a6: 1 });
     expect(receptions(b, sendFrame(b, 'a1', parseMac(macText(5))))).toEqual({});
     expect(receptions(b, sendFrame(b, 'a2', parseMac(macText(5))))).toEqual({ a5: 1 });
-    expectConverged(b);
+    expectConverged(b.world, b.dp);
   });
 });

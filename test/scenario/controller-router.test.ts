@@ -6,18 +6,16 @@
 // from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { rowToFlow, type FlowRow } from '../../sim/control/flow-text.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { TABLE } from '../../sim/control/pipeline.ts';
-import { formatFlow } from '../../sim/dataplane/flow.ts';
 import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import type { IpSend } from '../../sim/dataplane/ip-stack.ts';
 import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import type { VmSpec } from '../../sim/dataplane/vm.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { evaluateFromScratch } from '../../sim/rules/index.ts';
 import { World } from '../../sim/testbed/world.ts';
+import { expectConverged } from '../support/controller.ts';
 
 interface VmAt {
   readonly host: string;
@@ -77,23 +75,6 @@ function build(switches: Record<string, { subnet: string; routerIp: string }>, v
 
 const udp = (l4Dst: number) => ({ ipProto: IP_PROTO_UDP, l4Src: 4000, l4Dst });
 const tcp = (l4Dst: number) => ({ ipProto: IP_PROTO_TCP, l4Src: 4000, l4Dst });
-
-/** Installed = desired = a from-scratch evaluation of the program (and the incremental one), per host. */
-function expectConverged(world: World, dp: DataplaneBuilder, hosts: readonly string[]): void {
-  const ctl = world.fabric.process<ControllerNode>('ctl')!;
-  expect(ctl.switches.allInSync()).toBe(true);
-  const batch = (evaluateFromScratch(ctl.program.engine).get('physical_flow') ?? []) as unknown as FlowRow[];
-  const incremental = ctl.program.engine.contents(ctl.program.physicalFlow);
-  const text = (rows: readonly FlowRow[], h: string) => rows.filter((r) => r.chassis === h).map((r) => formatFlow(rowToFlow(r))).sort();
-  for (const h of hosts) {
-    const installed = dp.switchNode(h).switch.flows.flows().map(formatFlow).sort();
-    expect(installed).toEqual(ctl.desiredFlows(h).map(formatFlow).sort());
-    expect(installed).toEqual(text(batch, h));
-    expect(installed).toEqual(text(incremental, h));
-  }
-  expect(text(incremental, '*').length).toBe(0);
-  expect(incremental.length).toBe(batch.length);
-}
 
 // Two switches behind one router: a1 on h1 (only switch A there), a2 and b1 on h2, b2 on h3 (only B).
 const TWO = {
