@@ -5,18 +5,14 @@
 // table equal to the controller's desired flows and to a from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
 import { aclFlowPriority } from '../../sim/control/rules/acl-rules.ts';
-import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { TABLE } from '../../sim/control/pipeline.ts';
 import { formatFlow } from '../../sim/dataplane/flow.ts';
 import { ETH_TYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, MAC_BROADCAST, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import type { IpSend } from '../../sim/dataplane/ip-stack.ts';
-import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import type { AclSpec } from '../../sim/logical/api-types.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { World } from '../../sim/testbed/world.ts';
-import { expectConverged } from '../support/controller.ts';
+import { controllerWorld, expectConverged } from '../support/controller.ts';
 
 const mac = (n: number) => parseMac(`02:00:00:00:00:0${n}`);
 const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
@@ -24,11 +20,7 @@ const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
 const VM_HOST: Record<number, string> = { 1: 'h1', 2: 'h1', 3: 'h2', 4: 'h3' };
 
 function build(seed = 1) {
-  const world = new World({ seed, trace: 'off' });
-  const nb = new LogicalNetworks();
-  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
-  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: 'nb' }), { kind: 'controller' });
-  const dp = new DataplaneBuilder(world);
+  const { world, nb, dp } = controllerWorld(seed);
   // Every VM knows every other's MAC, so ACLs on IP traffic are not confused with ARP going missing.
   const neighbours = [1, 2, 3, 4].map((n) => [ip(n), mac(n)] as const);
   const vm = (n: number) => ({ name: `v${n}`, vifId: `vif-${n}`, mac: mac(n), ip: ip(n), staticNeighbours: neighbours });

@@ -4,15 +4,11 @@
 // every VM of the switch exactly once (with and without a pool node), another tenant never sees any of
 // it, and every table equals the desired flows and a from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
-import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import { PHYSICAL_PORT } from '../../sim/dataplane/ports.ts';
-import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
-import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
 import { World } from '../../sim/testbed/world.ts';
-import { controllerOf, expectConverged } from '../support/controller.ts';
+import { controllerWorld, controllerOf, expectConverged } from '../support/controller.ts';
 
 const mac = (n: number) => parseMac(`02:00:00:00:00:${n.toString(16).padStart(2, '0')}`);
 const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
@@ -34,11 +30,7 @@ const ENDPOINTS = [
 ];
 
 function build(pools: readonly string[] = []) {
-  const world = new World({ seed: 3, trace: 'off' });
-  const nb = new LogicalNetworks();
-  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
-  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: 'nb', poolNodes: pools }), { kind: 'controller' });
-  const dp = new DataplaneBuilder(world);
+  const { world, nb, dp } = controllerWorld(3, { poolNodes: pools });
   for (const h of ['h1', 'h2', 'h3']) {
     const vms = [...PUB, ...PRIV].filter((v) => v.host === h);
     dp.addHost(h, vms.map((v) => ({ name: v.name, vifId: `vif-${v.name}`, mac: mac(v.n), ip: ip(v.n) })));

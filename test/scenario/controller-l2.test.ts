@@ -2,21 +2,12 @@
 // controller learns VIF locations from the switches, computes flows incrementally and pushes them, and
 // packets (with ARP first) travel through flow tables and tunnels. Two tenants reuse the same addresses.
 import { describe, expect, test } from 'vitest';
-import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
-import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
-import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { World } from '../../sim/testbed/world.ts';
-import { controllerOf, desired, installed } from '../support/controller.ts';
+import { controllerWorld, controllerOf, desired, installed } from '../support/controller.ts';
 
 function build(seed = 1) {
-  const world = new World({ seed, trace: 'off' });
-  const nb = new LogicalNetworks();
-  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
-  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: 'nb' }), { kind: 'controller' });
-  const dp = new DataplaneBuilder(world);
+  const { world, nb, dp } = controllerWorld(seed);
   const mac = (n: number) => parseMac(`02:00:00:00:00:0${n}`);
   const ip = (n: number) => parseIpv4(`10.0.0.${n}`);
   // Tenant A: a1 (h1), a2 (h2). Tenant B: b1 (h1), b2 (h3) — with the very same MACs and IPs as A's.

@@ -5,14 +5,10 @@
 // checked directly, and compares every table with the controller's desired flows and with a from-scratch
 // evaluation of the whole program.
 import { describe, expect, test } from 'vitest';
-import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { IP_PROTO_UDP, MAC_BROADCAST, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
-import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { ms } from '../../sim/kernel/time.ts';
-import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
 import { World } from '../../sim/testbed/world.ts';
-import { controllerOf, expectConverged } from '../support/controller.ts';
+import { controllerWorld, controllerOf, expectConverged } from '../support/controller.ts';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 const macText = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
@@ -37,11 +33,7 @@ const VMS: { name: string; host: string; sw: string; n: number; unknown?: boolea
 ];
 
 function build(pools: readonly string[], poolNodes: readonly string[] = ['p1', 'p2']) {
-  const world = new World({ seed: 1, trace: 'off' });
-  const nb = new LogicalNetworks();
-  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
-  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: 'nb', poolNodes: pools }), { kind: 'controller' });
-  const dp = new DataplaneBuilder(world);
+  const { world, nb, dp } = controllerWorld(1, { poolNodes: pools });
   for (const h of HOSTS) {
     dp.addHost(
       h,

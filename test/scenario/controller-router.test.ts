@@ -5,17 +5,13 @@
 // traffic, and after every change each switch's table equals the controller's desired flows and a
 // from-scratch evaluation of the program.
 import { describe, expect, test } from 'vitest';
-import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
-import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { TABLE } from '../../sim/control/pipeline.ts';
 import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, parseIpv4, parseMac } from '../../sim/dataplane/headers.ts';
 import type { IpSend } from '../../sim/dataplane/ip-stack.ts';
-import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import type { VmSpec } from '../../sim/dataplane/vm.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import { World } from '../../sim/testbed/world.ts';
-import { expectConverged } from '../support/controller.ts';
+import { controllerWorld, expectConverged } from '../support/controller.ts';
 
 interface VmAt {
   readonly host: string;
@@ -30,11 +26,7 @@ interface VmAt {
  * VM i gets 02:00:00:00:00:<i>, router port j 02:00:00:00:ff:<j>.
  */
 function build(switches: Record<string, { subnet: string; routerIp: string }>, vms: readonly VmAt[], hosts: readonly string[]) {
-  const world = new World({ seed: 1, trace: 'off' });
-  const nb = new LogicalNetworks();
-  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
-  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: 'nb' }), { kind: 'controller' });
-  const dp = new DataplaneBuilder(world);
+  const { world, nb, dp } = controllerWorld(1);
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   const vmMac = (i: number) => `02:00:00:00:00:${hex(i + 1)}`;
   for (const h of hosts) {

@@ -1,12 +1,24 @@
-// Reading the controller and the switches from end-to-end tests: the controller process, installed and
-// desired tables as sorted flow text, and the convergence check every controller test ends with.
+// End-to-end controller tests' shared wiring and reading: a world with the northbound database and one
+// controller, the controller process, installed and desired tables as sorted flow text, and the
+// convergence check every controller test ends with.
 import { expect } from 'vitest';
-import type { ControllerNode } from '../../sim/control/controller-node.ts';
+import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../../sim/control/controller-node.ts';
+import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import { rowToFlow, type FlowRow } from '../../sim/control/flow-text.ts';
 import { formatFlow } from '../../sim/dataplane/flow.ts';
-import type { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
+import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
+import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
 import { evaluateFromScratch } from '../../sim/rules/index.ts';
-import type { World } from '../../sim/testbed/world.ts';
+import { World } from '../../sim/testbed/world.ts';
+
+/** A world with the northbound database 'nb' and one controller 'ctl' subscribed to it; the data plane is the test's. */
+export function controllerWorld(seed: number, options: Partial<ControllerOptions> = {}) {
+  const world = new World({ seed, trace: 'off' });
+  const nb = new LogicalNetworks();
+  world.fabric.addNode('nb', (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
+  world.fabric.addNode('ctl', (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, ...options, northbound: 'nb' }), { kind: 'controller' });
+  return { world, nb, dp: new DataplaneBuilder(world) };
+}
 
 export const controllerOf = (world: World, id = 'ctl'): ControllerNode => world.fabric.process<ControllerNode>(id)!;
 
