@@ -54,7 +54,7 @@ export const XID_INCARNATION_SPAN = 1_000_000_000;
 export const DEFAULT_AUDIT_INTERVAL_NS: Nanos = 1_000_000_000;
 
 export interface SwitchManagerOptions {
-  /** This controller's mastership epoch; sent with role requests and flow-mods for fencing. */
+  /** The mastership epoch for switches connected without one; sent with role requests and flow-mods for fencing. */
   generationId: number;
   /** How long to wait for a barrier or dump reply before dumping and diffing again. */
   replyDeadlineNs: Nanos;
@@ -77,6 +77,8 @@ interface SwitchConnection {
   readonly id: NodeId;
   /** Position among the switches, to stagger dump audits. */
   readonly index: number;
+  /** The mastership epoch this controller claims the switch under (the switch fences older ones). */
+  generationId: number;
   /** The flows this switch should hold, by flowKey. */
   readonly desired: Map<string, Flow>;
   state: SyncState;
@@ -127,16 +129,32 @@ export class SwitchManager {
     return c === undefined ? [] : [...c.desired.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, f]) => f);
   }
 
-  /** Starts managing a switch (on its hello, or on this controller's restart): claim it, then sync it. */
-  connect(id: NodeId): void {
+  /**
+   * Starts managing a switch (on its hello, on this controller's restart, or on becoming its master):
+   * claim it under `generationId`, then sync it. The desired table is kept across reconnections.
+   */
+  connect(id: NodeId, generationId = this.options.generationId): void {
     let c = this.switches.get(id);
     if (c === undefined) {
       const firstXid = this.ctx.incarnation * XID_INCARNATION_SPAN + 1;
-      c = { id, index: this.switches.size, desired: new Map(), state: 'syncing', nextXid: firstXid, resyncXid: firstXid, awaitingXid: 0, deadline: null, portsXid: 0, audits: 0 };
+      c = { id, index: this.switches.size, generationId, desired: new Map(), state: 'syncing', nextXid: firstXid, resyncXid: firstXid, awaitingXid: 0, deadline: null, portsXid: 0, audits: 0 };
       this.switches.set(id, c);
     }
-    this.send(c, { type: 'of.role-request', xid: this.xid(c), role: 'master', generationId: this.options.generationId });
+    c.generationId = generationId;
+    this.send(c, { type: 'of.role-request', xid: this.xid(c), role: 'master', generationId });
     this.resync(c);
+  }
+
+  /** Stops managing a switch (mastership lost): no more messages to it, its replies ignored. */
+  disconnect(id: NodeId): void {
+    const c = this.switches.get(id);
+    if (c === undefined) return;
+    this.clearDeadline(c);
+    this.switches.delete(id);
+  }
+
+  isConnected(id: NodeId): boolean {
+    return this.switches.has(id);
   }
 
   /**
@@ -161,7 +179,7 @@ export class SwitchManager {
     }
     if (ops.length === 0 || c.state === 'syncing') return; // the dump's diff will use the latest desired table
     // Pipelined behind the diff or earlier changes: the sequence keeps them in order at the switch.
-    this.send(c, { type: 'of.bundle', xid: this.xid(c), generationId: this.options.generationId, ops });
+    this.send(c, { type: 'of.bundle', xid: this.xid(c), generationId: c.generationId, ops });
     this.awaitBarrier(c);
   }
 
@@ -220,7 +238,7 @@ export class SwitchManager {
     const deleted = ops.filter((o) => o.command === 'delete-strict').length;
     const trace = this.ctx.trace;
     if (trace.active) trace.emit('ctl.resync', { controller: this.ctx.id, switch: c.id, deleted, added: ops.length - deleted, unchanged });
-    if (ops.length > 0) this.send(c, { type: 'of.bundle', xid: this.xid(c), generationId: this.options.generationId, ops });
+    if (ops.length > 0) this.send(c, { type: 'of.bundle', xid: this.xid(c), generationId: c.generationId, ops });
     // The barrier is needed even with nothing to change: its reply is what proves the dump reset the
     // switch's sequence (a dump older than something the switch saw is answered but resets nothing).
     this.awaitBarrier(c);
