@@ -5,13 +5,15 @@
 //
 // Failure detection (ZooKeeper-style sessions): every instance sends the CM leader a session heartbeat
 // every sessionHeartbeatNs carrying the index it has applied; the leader answers with the send time it
-// echoes and its commit index. The leader proposes `member-down` for a member it has not heard from for
+// echoes and the end of its log (committed or not). The leader proposes `member-down` for a member it has not heard from for
 // sessionTimeoutNs, and `member-up` for one it hears from that is not up.
 //
 // Mastership an instance acts on = the applied state names it master AND its lease is valid. The lease
 // runs sessionTimeoutNs from the SEND time of the latest acknowledged heartbeat, and only once the
-// instance has applied the log up to the commit index the acknowledgement carried (a restarted or lagging
-// instance must not act on an old assignment). Since the leader declares a member down no earlier than
+// instance has applied the log up to the index the acknowledgement carried — the leader's log end, not
+// its commit index: a `member-down` the leader has just proposed for this very instance is in the log
+// but not yet committed, and the instance must see it before acting again (a restarted or lagging
+// instance must not act on an old assignment either). Since the leader declares a member down no earlier than
 // sessionTimeoutNs after it last heard from it, an instance's lease runs out before anyone else can be
 // given its work; a new leader waits a further grace (two election timeouts, within which a deposed
 // leader has stepped down and stopped acknowledging) before declaring anyone down. Moves between live
@@ -62,7 +64,7 @@ const PROPOSAL_RETRY_NS: Nanos = 300_000_000;
 
 type SessionMessage =
   | { readonly type: 'cm.session'; readonly sentAt: Nanos; readonly applied: number; readonly hasPtd: boolean; readonly hasDht: boolean }
-  | { readonly type: 'cm.session-ack'; readonly sentAt: Nanos; readonly commitIndex: number }
+  | { readonly type: 'cm.session-ack'; readonly sentAt: Nanos; readonly logIndex: number }
   | { readonly type: 'cm.propose'; readonly command: CmCommand };
 
 interface Session {
@@ -125,7 +127,7 @@ export class CoordinationManager {
         this.onSession(from, m);
         return true;
       case 'cm.session-ack':
-        this.onSessionAck(m.sentAt, m.commitIndex);
+        this.onSessionAck(m.sentAt, m.logIndex);
         return true;
       case 'cm.propose':
         if (this.raft.isLeader) this.leaderPropose(m.command);
@@ -221,16 +223,16 @@ export class CoordinationManager {
   private onSession(from: NodeId, m: Extract<SessionMessage, { type: 'cm.session' }>): void {
     if (!this.raft.isLeader) return;
     this.sessions.set(from, { lastHeard: this.ctx.now(), applied: m.applied, hasPtd: m.hasPtd, hasDht: m.hasDht });
-    const ack = { type: 'cm.session-ack', sentAt: m.sentAt, commitIndex: this.raft.commitIndex } as const;
-    if (from === this.ctx.id) this.onSessionAck(ack.sentAt, ack.commitIndex);
+    const ack = { type: 'cm.session-ack', sentAt: m.sentAt, logIndex: this.raft.lastIndex } as const;
+    if (from === this.ctx.id) this.onSessionAck(ack.sentAt, ack.logIndex);
     else this.ctx.send(from, ack);
   }
 
-  private onSessionAck(sentAt: Nanos, commitIndex: number): void {
+  private onSessionAck(sentAt: Nanos, logIndex: number): void {
     const until = sentAt + this.timeoutNs;
     if (until <= this.leaseUntil) return;
     this.leaseUntil = until;
-    this.leaseIndex = commitIndex;
+    this.leaseIndex = logIndex;
     if (this.leaseTimer !== null) this.ctx.cancelTimer(this.leaseTimer);
     this.leaseTimer = this.ctx.setTimer(until - this.ctx.now(), () => {
       this.leaseTimer = null;
