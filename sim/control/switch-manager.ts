@@ -96,6 +96,8 @@ interface SwitchConnection {
 
 export class SwitchManager {
   private readonly switches = new Map<NodeId, SwitchConnection>();
+  /** The next xid of switches disconnected in this incarnation: a reconnection must not reuse xids the switch saw. */
+  private readonly resumeXid = new Map<NodeId, number>();
   private readonly auditIntervalNs: Nanos;
   private readonly auditDumpEvery: number;
 
@@ -136,7 +138,7 @@ export class SwitchManager {
   connect(id: NodeId, generationId = this.options.generationId): void {
     let c = this.switches.get(id);
     if (c === undefined) {
-      const firstXid = this.ctx.incarnation * XID_INCARNATION_SPAN + 1;
+      const firstXid = this.resumeXid.get(id) ?? this.ctx.incarnation * XID_INCARNATION_SPAN + 1;
       c = { id, index: this.switches.size, generationId, desired: new Map(), state: 'syncing', nextXid: firstXid, resyncXid: firstXid, awaitingXid: 0, deadline: null, portsXid: 0, audits: 0 };
       this.switches.set(id, c);
     }
@@ -150,6 +152,7 @@ export class SwitchManager {
     const c = this.switches.get(id);
     if (c === undefined) return;
     this.clearDeadline(c);
+    this.resumeXid.set(id, c.nextXid);
     this.switches.delete(id);
   }
 
@@ -276,10 +279,17 @@ export class SwitchManager {
     });
   }
 
-  private audit(c: SwitchConnection): void {
-    c.audits++;
+  /** Asks a switch for its ports now (its reply goes to `onPorts`), as the audit does. */
+  requestPorts(id: NodeId): void {
+    const c = this.switches.get(id);
+    if (c === undefined) return;
     c.portsXid = this.xid(c);
     this.send(c, { type: 'of.ports-request', xid: c.portsXid });
+  }
+
+  private audit(c: SwitchConnection): void {
+    c.audits++;
+    this.requestPorts(c.id);
     // A switch that is syncing or pending has a deadline running already; audit only the idle ones.
     if (c.state !== 'in-sync' || c.deadline !== null) return;
     if (this.auditDumpEvery > 0 && (c.audits + c.index) % this.auditDumpEvery === 0) return this.resync(c);

@@ -8,9 +8,10 @@
 // echoes and the end of its log (committed or not). The leader proposes `member-down` for a member it has not heard from for
 // sessionTimeoutNs, and `member-up` for one it hears from that is not up.
 //
-// Mastership an instance acts on = the applied state names it master AND its lease is valid. The lease
-// runs sessionTimeoutNs from the SEND time of the latest acknowledged heartbeat, and only once the
-// instance has applied the log up to the index the acknowledgement carried — the leader's log end, not
+// Mastership an instance acts on = the applied state names it master AND its lease is valid. A lease
+// runs sessionTimeoutNs from the SEND time of an acknowledged heartbeat, and counts only once the
+// instance has applied the log up to the index the acknowledgement carried (until then the previous
+// lease, if any, runs on) — the leader's log end, not
 // its commit index: a `member-down` the leader has just proposed for this very instance is in the log
 // but not yet committed, and the instance must see it before acting again (a restarted or lagging
 // instance must not act on an old assignment either). Since the leader declares a member down no earlier than
@@ -87,8 +88,10 @@ export class CoordinationManager {
   private readonly heartbeatNs: Nanos;
   private readonly timeoutNs: Nanos;
   private readonly graceNs: Nanos;
+  /** The lease in force: until when this instance may act. */
   private leaseUntil: Nanos = 0;
-  private leaseIndex = Infinity;
+  /** Acknowledged leases waiting for this instance to apply the log up to their index. */
+  private pendingLeases: Array<{ until: Nanos; index: number }> = [];
   private leaseTimer: number | null = null;
   private held = new Map<EntityKey, number>();
   /** Leader only: what it knows of each member's session. */
@@ -146,7 +149,7 @@ export class CoordinationManager {
 
   /** Whether this instance's lease is valid (it may act on the applied state). */
   leaseValid(): boolean {
-    return this.ctx.now() < this.leaseUntil && this.raft.lastApplied >= this.leaseIndex;
+    return this.ctx.now() < this.leaseUntil;
   }
 
   /**
@@ -163,7 +166,11 @@ export class CoordinationManager {
   // ---- applying ----------------------------------------------------------------------------------------
 
   private onApply(index: number, command: CmCommand | null): void {
-    if (command === null) return; // a new leader's no-op
+    if (command === null) {
+      // A new leader's no-op: it changes no state, but a lease may have waited for this index.
+      if (this.promoteLeases()) this.reevaluate('lease renewed');
+      return;
+    }
     const effects = this.state.apply(index, command);
     const trace = this.ctx.trace;
     if (trace.active) {
@@ -177,6 +184,7 @@ export class CoordinationManager {
     this.inFlight.delete(JSON.stringify(command));
     for (let i = this.proposals.length - 1; i >= 0; i--) if (this.proposals[i].settled(this.state)) this.proposals.splice(i, 1);
     this.options.onApplied?.(index, command, effects);
+    this.promoteLeases();
     this.reevaluate(`applied ${index} (${command.kind})`);
   }
 
@@ -230,15 +238,30 @@ export class CoordinationManager {
 
   private onSessionAck(sentAt: Nanos, logIndex: number): void {
     const until = sentAt + this.timeoutNs;
-    if (until <= this.leaseUntil) return;
+    if (until <= this.leaseUntil || until <= this.ctx.now()) return;
+    this.pendingLeases.push({ until, index: logIndex });
+    if (this.promoteLeases()) this.reevaluate('lease renewed');
+  }
+
+  /** Puts in force the longest pending lease whose index has been applied; true when the lease grew. */
+  private promoteLeases(): boolean {
+    const applied = this.raft.lastApplied;
+    const now = this.ctx.now();
+    let until = this.leaseUntil;
+    this.pendingLeases = this.pendingLeases.filter((l) => {
+      if (l.until <= now) return false;
+      if (l.index > applied) return true;
+      until = Math.max(until, l.until);
+      return false;
+    });
+    if (until <= this.leaseUntil) return false;
     this.leaseUntil = until;
-    this.leaseIndex = logIndex;
     if (this.leaseTimer !== null) this.ctx.cancelTimer(this.leaseTimer);
     this.leaseTimer = this.ctx.setTimer(until - this.ctx.now(), () => {
       this.leaseTimer = null;
       this.reevaluate('lease expired');
     });
-    this.reevaluate('lease renewed');
+    return true;
   }
 
   // ---- the leader's duties -----------------------------------------------------------------------------
