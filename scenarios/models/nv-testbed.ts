@@ -24,6 +24,9 @@
 // detached, a configuration change) voids it. Isolation is checked for every receipt, steady or not.
 
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
+import { ClusterInstance, clusterConfig, type ClusterConfig } from '../../sim/control/cluster-instance.ts';
+import { switchEntity } from '../../sim/coord/cm-state.ts';
+import type { RulesEngine } from '../../sim/rules/index.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import {
   datapathsOf,
@@ -82,6 +85,11 @@ export interface NvTestbedOptions {
   /** How long after a steady send its deliveries are judged (the expectation's deadline). */
   settleNs?: Nanos;
   dataplane?: Partial<DataplaneOptions>;
+  /**
+   * A controller cluster instead of the single controller 'ctl': instances 'ctl-1'…'ctl-N', every switch
+   * pointed at all of them.
+   */
+  cluster?: { instances: number } & Partial<Omit<ClusterConfig, 'members'>>;
 }
 
 export interface VmDecl {
@@ -188,16 +196,20 @@ export class NvTestbed {
   private nbVersion = 0;
   private started = false;
   private livenessFromNs: Nanos | undefined;
+  /** The latest traffic round that found the network not steady (-∞ before any). */
+  private lastUnsteadyNs = -Infinity;
   private readonly counters = { probesSent: 0, probesSkipped: 0, steadyRounds: 0, rounds: 0, configChanges: 0, flowMods: 0, computes: 0 };
   private readonly drops = new Map<string, number>();
   private readonly tunnelFrames = new Map<NodeId, number>();
   private nextL4 = 0;
   /** Segments where an external host sent with a source MAC not its own: their MAC tables are unknown. */
   private readonly spoofedFromOutside = new Set<NodeId>();
+  /** The cluster's instances (empty with a single controller). */
+  readonly instances: NodeId[] = [];
 
   constructor(
     readonly world: World,
-    options: NvTestbedOptions = {},
+    private readonly options: NvTestbedOptions = {},
   ) {
     const nb = this.nb;
     world.fabric.addNode(NB_NODE, (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
@@ -311,14 +323,28 @@ export class NvTestbed {
     return this;
   }
 
-  /** Mesh tunnels, the controller (with the pool nodes) and every switch pointed at it. Call once, last. */
+  /** Mesh tunnels, the controller or cluster (with the pool nodes) and every switch pointed at it. Call once, last. */
   start(): this {
     if (this.started) throw new Error('nv-testbed: start() is called once');
     this.started = true;
     const poolNodes = [...this.poolNodeIds];
-    this.world.fabric.addNode(CONTROLLER_NODE, (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: NB_NODE, poolNodes }), { kind: 'controller' });
+    const cluster = this.options.cluster;
+    if (cluster === undefined) {
+      this.world.fabric.addNode(CONTROLLER_NODE, (ctx) => new ControllerNode(ctx, { ...DEFAULT_CONTROLLER_OPTIONS, northbound: NB_NODE, poolNodes }), { kind: 'controller' });
+      this.dp.meshTunnels();
+      this.dp.setControllers([CONTROLLER_NODE]);
+      return this;
+    }
+    const { instances, ...overrides } = cluster;
+    if (!Number.isInteger(instances) || instances < 1) throw new Error(`nv-testbed: a cluster needs a positive whole number of instances, got ${instances}`);
+    for (let i = 1; i <= instances; i++) this.instances.push(`ctl-${i}`);
+    const config = clusterConfig(this.instances, overrides);
+    for (const id of this.instances) {
+      const options = { northbound: NB_NODE, poolNodes, cluster: config, replyDeadlineNs: DEFAULT_CONTROLLER_OPTIONS.replyDeadlineNs };
+      this.world.fabric.addNode(id, (ctx) => new ClusterInstance(ctx, options), { kind: 'controller' });
+    }
     this.dp.meshTunnels();
-    this.dp.setControllers([CONTROLLER_NODE]);
+    this.dp.setControllers(this.instances);
     return this;
   }
 
@@ -408,6 +434,42 @@ export class NvTestbed {
     return this.world.fabric.process<ControllerNode>(CONTROLLER_NODE);
   }
 
+  /** A cluster instance's process (undefined while it is down). */
+  instance(id: NodeId): ClusterInstance | undefined {
+    return this.world.fabric.process<ClusterInstance>(id);
+  }
+
+  /** The live instances acting as master of a switch (one, once elections settle). */
+  mastersOf(switchId: NodeId): NodeId[] {
+    return this.mastersOfEntity(switchEntity(switchId));
+  }
+
+  /** The live instances acting as master of a switch or LDPS entity ('switch:<id>', 'ldps:<tenant>'). */
+  mastersOfEntity(entity: string): NodeId[] {
+    return this.instances.filter((id) => this.instance(id)?.mastership().has(entity) === true);
+  }
+
+  /** The flows whoever masters a switch wants on it. */
+  private desiredFor(id: NodeId): Flow[] {
+    if (this.instances.length === 0) return this.controller()?.desiredFlows(id) ?? [];
+    const masters = this.mastersOf(id);
+    return masters.length === 1 ? this.instance(masters[0])!.desiredFlows(id) : [];
+  }
+
+  /** The controller, or every live instance, has nothing outstanding, and every up switch has one master. */
+  private controlPlaneSettled(): boolean {
+    if (this.instances.length === 0) return this.controller()?.switches.allInSync() ?? false;
+    for (const id of this.instances) if (this.world.fabric.isUp(id) && !this.instance(id)!.settled()) return false;
+    return this.dp.switches.every((id) => !this.world.fabric.isUp(id) || this.mastersOf(id).length === 1);
+  }
+
+  /** An engine whose extra inputs the from-scratch reference copies (any live controller's). */
+  private someEngine(): RulesEngine | undefined {
+    if (this.instances.length === 0) return this.controller()?.program.engine;
+    const live = this.instances.find((id) => this.world.fabric.isUp(id));
+    return live === undefined ? undefined : this.instance(live)!.program.engine;
+  }
+
   vmNames(): string[] {
     return [...this.vms.keys()];
   }
@@ -464,9 +526,9 @@ export class NvTestbed {
   readonly flowView: FlowTablesView = {
     switches: () => this.dp.switches.filter((id) => this.world.fabric.isUp(id)),
     installed: (id) => (this.world.fabric.isUp(id) ? this.dp.switchNode(id).switch.flows.flows() : undefined),
-    desired: (id) => this.controller()?.desiredFlows(id) ?? [],
+    desired: (id) => this.desiredFor(id),
     reference: () => this.reference(),
-    inSync: () => this.controller()?.switches.allInSync() ?? false,
+    inSync: () => this.controlPlaneSettled(),
   };
 
   readonly placementView: PlacementView = {
@@ -489,8 +551,8 @@ export class NvTestbed {
   private reference(): ReadonlyMap<NodeId, readonly Flow[]> {
     const key = `${this.nbVersion}/${this.disturbances.count}`;
     if (this.referenceCache?.key !== key) {
-      const ctl = this.controller();
-      const flows = referenceFlows({ snapshot: this.nb.snapshot(), switchPorts: this.switchPorts(), poolNodes: this.poolNodeIds, ...(ctl !== undefined && { otherInputsFrom: ctl.program.engine }) });
+      const engine = this.someEngine();
+      const flows = referenceFlows({ snapshot: this.nb.snapshot(), switchPorts: this.switchPorts(), poolNodes: this.poolNodeIds, ...(engine !== undefined && { otherInputsFrom: engine }) });
       this.referenceCache = { key, flows };
     }
     return this.referenceCache.flows;
@@ -740,13 +802,16 @@ export class NvTestbed {
       const l4Dst = probe.kind === 'ip' ? (probe.dstPort ?? 7) : 67;
       const spec = { ipDst, ipProto, l4Src, l4Dst };
       // A send that must wait for ARP depends on the sender's stack too: a request it made while the
-      // network was still changing holds later sends to that neighbour until it times out (the stack
-      // does not retry). Judge it only if the neighbour is known or the last ARP timeout was quiet.
+      // network was still changing or not yet converged holds later sends to that neighbour until it
+      // times out (the stack does not retry). Judge it only if the neighbour is known or the last ARP
+      // timeout was quiet: no disturbance, and every traffic round in it found the network steady (a
+      // controller cluster may converge well after the last disturbance).
       if (expect && ipDst !== LIMITED_BROADCAST) {
         const stack = fromVm !== undefined ? this.dp.host(fromVm.host).vm(fromVm.name).stack : this.dp.segment(fromEp!.segment).endpoint(fromEp!.name);
         const hop = fromVm !== undefined ? this.nextHopIp(fromVm, ipDst) : ipDst;
         const now = this.world.now;
-        const arpQuiet = this.disturbances.firstBetween(Math.max(0, now - this.dp.shared.options.arpTimeoutNs), now) === undefined;
+        const since = now - this.dp.shared.options.arpTimeoutNs;
+        const arpQuiet = this.disturbances.firstBetween(Math.max(0, since), now) === undefined && this.lastUnsteadyNs < since;
         if (stack.neighbour(hop) === undefined && !arpQuiet) expect = false;
       }
       id = fromVm !== undefined ? this.dp.host(fromVm.host).sendIpFromVm(fromVm.name, spec, 100) : this.dp.segment(fromEp!.segment).sendIpFromEndpoint(fromEp!.name, spec, 100);
@@ -806,6 +871,7 @@ export class NvTestbed {
     let round = 0;
     const tick = (): void => {
       const steady = this.steady();
+      if (!steady) this.lastUnsteadyNs = this.world.now;
       this.counters.rounds++;
       if (steady) this.counters.steadyRounds++;
       for (const probe of options.probes(round++)) this.send(probe, steady);
