@@ -11,21 +11,25 @@
 // live master each at the end). summary.json reports the failover time and the control messages.
 
 import { parseFaultSchedule } from '../sim/faults/schedule.ts';
-import { defineScenario } from '../sim/testbed/index.ts';
+import { defineScenario, type World } from '../sim/testbed/index.ts';
 import { ClusterChecks } from './models/cluster-checks.ts';
 import { threeTenantCluster } from './models/cluster-topology.ts';
+import type { NvTestbedOptions } from './models/nv-testbed.ts';
+
+/** The scenario's world, with cluster settings overridden (bench/failover-sweep.ts varies the timeouts). */
+export function setupFailover(world: World, cluster: Omit<NonNullable<NvTestbedOptions['cluster']>, 'instances'> = {}): void {
+  const t = threeTenantCluster(world, { instances: 3, ...cluster });
+  t.at('4500ms', () => t.addVm('a9', { host: 'h2', switch: 'ls-A', mac: '02:00:00:00:01:09', ip: '10.0.0.9' }));
+  t.installInvariants().installMetrics();
+  new ClusterChecks(t).installInvariants().installMetrics();
+}
 
 export default defineScenario({
   name: 'controller-failover',
   description: 'claims 12/24: the master of a switch set crashes; another instance takes over and alone pushes',
   duration: '10s',
   liveness: { from: '7s', within: '3s' },
-  setup(world) {
-    const t = threeTenantCluster(world, { instances: 3 });
-    t.at('4500ms', () => t.addVm('a9', { host: 'h2', switch: 'ls-A', mac: '02:00:00:00:01:09', ip: '10.0.0.9' }));
-    t.installInvariants().installMetrics();
-    new ClusterChecks(t).installInvariants().installMetrics();
-  },
+  setup: (world) => setupFailover(world),
   faults: () =>
     parseFaultSchedule([
       { at: '3s', verb: 'crash', node: 'ctl-1' },
