@@ -125,5 +125,3 @@ export type PtdMessage =
   | WatchMessage
   | WatchedMessage
   | NotifyMessage;
-
-export type PtdMessageType = PtdMessage['type'];

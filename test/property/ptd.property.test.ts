@@ -262,7 +262,7 @@ function run(seed: number, c: Case, observe?: (world: World) => void) {
 }
 
 describe('PTD under random faults', () => {
-  test.prop([fc.integer(), caseArbitrary(MODES)], { numRuns: runs(30) })(
+  test.prop([fc.integer(), caseArbitrary(MODES)], { numRuns: runs(100) })(
     'single order, no foreign entries, durable acknowledged writes, one answer each, converged import modules',
     (seed, c) => {
       const { violations } = run(seed, c);
@@ -291,7 +291,6 @@ describe('the random cases exercise the protocol', () => {
         else bump(a.outcome.ok ? 'ok' : 'require-failed');
       }
     }
-    console.log(JSON.stringify([...seen]));
     for (const k of ['failover', 'reject-stale', 'flagged', 'reload', 'error:timeout', 'ok', 'require-failed']) expect(seen.get(k) ?? 0, k).toBeGreaterThan(0);
   });
 });

@@ -183,6 +183,23 @@ describe('S9: concurrent updates from two slaves', () => {
   });
 });
 
+describe('determinism', () => {
+  test('the same seed gives the same full trace, failover included', () => {
+    const hash = (seed: number) => {
+      const lossy: LinkConfig = { ...DEFAULT_LINK, latency: { kind: 'uniform', minNs: 100_000, maxNs: 3 * NS_PER_MS }, lossProbability: 0.05, reorderProbability: 0.2 };
+      const h = cluster({ replicas: ['m', 's1', 's2'], clients: ['n'], master: 'm', link: lossy, seed, trace: 'full' });
+      for (let i = 0; i < 8; i++) h.submit(['s1', 'n', 'm'][i % 3], put(`k${i % 3}`, i));
+      h.runMs(30);
+      h.fabric.crash('m');
+      h.setView({ master: 's2' });
+      h.runMs(500);
+      return h.world.trace.hash();
+    };
+    expect(hash(3)).toBe(hash(3));
+    expect(hash(3)).not.toBe(hash(4));
+  });
+});
+
 describe('S23: commit policies and the error handler', () => {
   test("'majority' commits with a minority of slaves dead, without waiting for them", () => {
     const h = cluster({ replicas: ['m', 's1', 's2', 's3', 's4'], master: 'm' });
