@@ -1,5 +1,6 @@
 // What every controller-cluster scenario checks and reports, on top of the NV testbed's own invariants:
-// the mastership invariants of sim/check/mastership.ts, and metrics — failover time (virtual ms from the
+// the mastership invariants of sim/check/mastership.ts, the request-list invariants of
+// sim/check/requests.ts, and metrics — failover time (virtual ms from the
 // crash or cut-off of an instance that mastered switches until every up switch again has exactly one live
 // master and every table has converged; a partition counts for the instances on a side without a
 // majority), the control messages sent by type, and the final mastership.
@@ -14,6 +15,8 @@ import {
   replicasAgreeInvariant,
   singleMasterInvariant,
 } from '../../sim/check/mastership.ts';
+import { everyRequestAnsweredInvariant, oneDecisionPerRequestInvariant } from '../../sim/check/requests.ts';
+import { pendingRequests, storedResponse } from '../../sim/control/request-list.ts';
 import { ldpsEntity, switchEntity } from '../../sim/coord/cm-state.ts';
 import { NS_PER_MS, type Nanos } from '../../sim/kernel/time.ts';
 import type { NodeId } from '../../sim/net/message.ts';
@@ -72,6 +75,20 @@ export class ClusterChecks {
     w.invariant(replicasAgreeInvariant(this.history, w.trace));
     w.invariant(fencedPushesInvariant(this.history, w.trace));
     w.invariant(exportsFromLdpsMasterInvariant(this.history, w.trace));
+    w.invariant(oneDecisionPerRequestInvariant(this.history, w.trace));
+    w.invariant(
+      everyRequestAnsweredInvariant(w.trace, {
+        response: (id) => {
+          const master = this.t.livePtdMaster();
+          return master === undefined ? null : storedResponse(master.ptd.records(), id);
+        },
+        pending: () => {
+          const master = this.t.livePtdMaster();
+          return master === undefined ? null : pendingRequests(master.ptd.records());
+        },
+        isUp: (id) => w.fabric.isUp(id),
+      }),
+    );
     w.invariant(
       oneLiveMasterInvariant({
         entities: () => [

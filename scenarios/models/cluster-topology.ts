@@ -8,7 +8,8 @@ import { NvTestbed, type NvTestbedOptions, type Probe } from './nv-testbed.ts';
 export const TENANTS = ['A', 'B', 'C'] as const;
 export const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 
-export function threeTenantCluster(world: World, cluster: NonNullable<NvTestbedOptions['cluster']>): NvTestbed {
+/** `trafficUntil`: when the probes stop (by default 9.8 s); keep it past the liveness phase's start. */
+export function threeTenantCluster(world: World, cluster: NonNullable<NvTestbedOptions['cluster']>, trafficUntil = '9800ms'): NvTestbed {
   const t = new NvTestbed(world, { cluster });
   for (const h of HOSTS) t.host(h);
   TENANTS.forEach((tenant, i) => {
@@ -22,7 +23,7 @@ export function threeTenantCluster(world: World, cluster: NonNullable<NvTestbedO
   t.start();
   t.traffic({
     from: '1500ms',
-    until: '9800ms',
+    until: trafficUntil,
     every: '250ms',
     probes: () => {
       const probes: Probe[] = [];

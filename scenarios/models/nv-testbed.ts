@@ -25,7 +25,7 @@
 
 import { ControllerNode, DEFAULT_CONTROLLER_OPTIONS } from '../../sim/control/controller-node.ts';
 import { ClusterInstance, clusterConfig, type ClusterConfig } from '../../sim/control/cluster-instance.ts';
-import { switchEntity } from '../../sim/coord/cm-state.ts';
+import { switchEntity, validateCmPolicy, type CmPolicy } from '../../sim/coord/cm-state.ts';
 import type { RulesEngine } from '../../sim/rules/index.ts';
 import { NorthboundNode } from '../../sim/control/northbound-node.ts';
 import {
@@ -45,7 +45,8 @@ import {
   type EndpointKey,
 } from '../../sim/check/isolation.ts';
 import type { Verdict } from '../../sim/check/invariant.ts';
-import type { Flow } from '../../sim/dataplane/flow.ts';
+import { formatFlow, type Flow } from '../../sim/dataplane/flow.ts';
+import { rowToFlow } from '../../sim/control/flow-text.ts';
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IPV4,
@@ -65,13 +66,16 @@ import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { NS_PER_MS, toNanos, type Nanos } from '../../sim/kernel/time.ts';
 import type { AclSpec } from '../../sim/logical/api-types.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
-import type { NodeId } from '../../sim/net/message.ts';
+import type { Message, NodeId } from '../../sim/net/message.ts';
+import type { NodeContext, NodeProcess } from '../../sim/net/node.ts';
 import type { MetricValue, World } from '../../sim/testbed/index.ts';
 
 declare module '../../sim/kernel/trace.ts' {
   interface TraceEventMap {
     /** The testbed changed the configuration (logical or where a VIF is). */
     'nvt.config': { action: string; detail: string };
+    /** A late-joining cluster instance's controller process started (its join). */
+    'nvt.join': { instance: NodeId };
   }
 }
 
@@ -89,7 +93,17 @@ export interface NvTestbedOptions {
    * A controller cluster instead of the single controller 'ctl': instances 'ctl-1'…'ctl-N', every switch
    * pointed at all of them.
    */
-  cluster?: { instances: number } & Partial<Omit<ClusterConfig, 'members'>>;
+  cluster?: { instances: number; joiners?: readonly JoinerDecl[] } & Partial<Omit<ClusterConfig, 'members'>>;
+}
+
+/**
+ * A cluster instance that joins late: 'ctl-<instances+1>'… in order. It is a member (a CM learner, a DHT
+ * holder, PTD-less unless `ptdHolders` says otherwise) and every switch's controller from the start, but
+ * its controller process starts only at `at`; until then its machine is up and answers nothing, so the
+ * switches keep repeating their hellos to it and the CM leader keeps replicating to it.
+ */
+export interface JoinerDecl {
+  at: string | Nanos;
 }
 
 export interface VmDecl {
@@ -206,6 +220,8 @@ export class NvTestbed {
   private readonly spoofedFromOutside = new Set<NodeId>();
   /** The cluster's instances (empty with a single controller). */
   readonly instances: NodeId[] = [];
+  /** The late-joining instances (also in `instances`) and when each starts. */
+  readonly joiners: { readonly id: NodeId; readonly atNs: Nanos }[] = [];
 
   constructor(
     readonly world: World,
@@ -335,13 +351,23 @@ export class NvTestbed {
       this.dp.setControllers([CONTROLLER_NODE]);
       return this;
     }
-    const { instances, ...overrides } = cluster;
+    const { instances, joiners = [], ...overrides } = cluster;
     if (!Number.isInteger(instances) || instances < 1) throw new Error(`nv-testbed: a cluster needs a positive whole number of instances, got ${instances}`);
+    const joinTimes = joinerTimes(joiners);
     for (let i = 1; i <= instances; i++) this.instances.push(`ctl-${i}`);
-    const config = clusterConfig(this.instances, overrides);
+    const founders = [...this.instances];
+    joinTimes.forEach((atNs, i) => {
+      const id = `ctl-${instances + 1 + i}`;
+      this.instances.push(id);
+      this.joiners.push({ id, atNs });
+    });
+    // Joiners follow the CM log as learners and hold no PTD replica, so the founders' quorums stay as they are.
+    const config = clusterConfig(this.instances, { voters: founders, ptdHolders: founders, ...overrides });
     for (const id of this.instances) {
       const options = { northbound: NB_NODE, poolNodes, cluster: config, replyDeadlineNs: DEFAULT_CONTROLLER_OPTIONS.replyDeadlineNs };
-      this.world.fabric.addNode(id, (ctx) => new ClusterInstance(ctx, options), { kind: 'controller' });
+      const joinAt = this.joiners.find((j) => j.id === id)?.atNs;
+      const factory = joinAt === undefined ? (ctx: NodeContext) => new ClusterInstance(ctx, options) : (ctx: NodeContext) => new LateInstance(ctx, joinAt, () => new ClusterInstance(ctx, options));
+      this.world.fabric.addNode(id, factory, { kind: 'controller' });
     }
     this.dp.meshTunnels();
     this.dp.setControllers(this.instances);
@@ -360,6 +386,33 @@ export class NvTestbed {
     };
     this.world.scheduler.at(typeof time === 'number' ? time : toNanos(time), run);
     return this;
+  }
+
+  /**
+   * Asks the cluster to change its coordination-manager policy now (a replicated `set-policy`), through a
+   * running instance; if that one stops before it has applied the change, through another. False when no
+   * instance runs (so `at` retries). Throws, changing nothing, on an invalid policy.
+   */
+  setClusterPolicy(change: Partial<CmPolicy>): boolean {
+    const running = this.runningInstances();
+    if (running.length === 0) return false;
+    const policy: CmPolicy = { ...this.instance(running[0])!.cm.state.policy, ...change };
+    validateCmPolicy(policy);
+    const applied = (i: ClusterInstance) => JSON.stringify(i.cm.state.policy) === JSON.stringify(policy);
+    let proposer: ClusterInstance | undefined;
+    const attempt = (): void => {
+      if (proposer !== undefined && this.runningInstances().some((id) => this.instance(id) === proposer)) {
+        if (applied(proposer)) return;
+      } else {
+        const id = this.runningInstances()[0];
+        proposer = id === undefined ? undefined : this.instance(id);
+        proposer?.cm.setPolicy(policy);
+      }
+      this.world.scheduler.after(RETRY_NS, attempt);
+    };
+    attempt();
+    this.config('set-policy', JSON.stringify(policy));
+    return true;
   }
 
   /** Adds a VM and its bound logical port now. */
@@ -436,7 +489,13 @@ export class NvTestbed {
 
   /** A cluster instance's process (undefined while it is down). */
   instance(id: NodeId): ClusterInstance | undefined {
-    return this.world.fabric.process<ClusterInstance>(id);
+    const p = this.world.fabric.process<NodeProcess>(id);
+    return p instanceof LateInstance ? (p.instance ?? undefined) : (p as ClusterInstance | undefined);
+  }
+
+  /** The instances whose controller process runs now (up, and past its join if it is a joiner). */
+  runningInstances(): NodeId[] {
+    return this.instances.filter((id) => this.instance(id) !== undefined);
   }
 
   /** The live instances acting as master of a switch (one, once elections settle). */
@@ -459,14 +518,14 @@ export class NvTestbed {
   /** The controller, or every live instance, has nothing outstanding, and every up switch has one master. */
   private controlPlaneSettled(): boolean {
     if (this.instances.length === 0) return this.controller()?.switches.allInSync() ?? false;
-    for (const id of this.instances) if (this.world.fabric.isUp(id) && !this.instance(id)!.settled()) return false;
+    for (const id of this.runningInstances()) if (!this.instance(id)!.settled()) return false;
     return this.dp.switches.every((id) => !this.world.fabric.isUp(id) || this.mastersOf(id).length === 1);
   }
 
   /** An engine whose extra inputs the from-scratch reference copies (any live controller's). */
   private someEngine(): RulesEngine | undefined {
     if (this.instances.length === 0) return this.controller()?.program.engine;
-    const live = this.instances.find((id) => this.world.fabric.isUp(id));
+    const live = this.runningInstances()[0];
     return live === undefined ? undefined : this.instance(live)!.program.engine;
   }
 
@@ -547,15 +606,40 @@ export class NvTestbed {
     return out;
   }
 
-  /** The from-scratch flows for the current intent, cached until the configuration or a port changes. */
+  /**
+   * The from-scratch flows for the current intent — plus, in a cluster, the app flows the request list
+   * has committed to the NIB — cached until the configuration, a port or an app record changes.
+   */
   private reference(): ReadonlyMap<NodeId, readonly Flow[]> {
-    const key = `${this.nbVersion}/${this.disturbances.count}`;
+    const app = this.committedAppFlows();
+    const key = `${this.nbVersion}/${this.disturbances.count}/${[...app].map(([id, flows]) => `${id}:${flows.map(formatFlow).join(',')}`).join(';')}`;
     if (this.referenceCache?.key !== key) {
       const engine = this.someEngine();
-      const flows = referenceFlows({ snapshot: this.nb.snapshot(), switchPorts: this.switchPorts(), poolNodes: this.poolNodeIds, ...(engine !== undefined && { otherInputsFrom: engine }) });
+      const computed = referenceFlows({ snapshot: this.nb.snapshot(), switchPorts: this.switchPorts(), poolNodes: this.poolNodeIds, ...(engine !== undefined && { otherInputsFrom: engine }) });
+      const flows = new Map(computed);
+      for (const [id, extra] of app) flows.set(id, [...(flows.get(id) ?? []), ...extra]);
       this.referenceCache = { key, flows };
     }
     return this.referenceCache.flows;
+  }
+
+  /** The instance holding the master PTD, if it is up (the NIB's committed state, for checks). */
+  livePtdMaster(): ClusterInstance | undefined {
+    const live = this.runningInstances();
+    const master = live.map((id) => this.instance(id)!.cm.state.ptdMaster).find((m) => m !== null && live.includes(m));
+    return master === undefined || master === null ? undefined : this.instance(master);
+  }
+
+  /** App flows per switch as the live master PTD holds them (none without a cluster or a live master PTD). */
+  private committedAppFlows(): Map<NodeId, Flow[]> {
+    const out = new Map<NodeId, Flow[]>();
+    const master = this.livePtdMaster();
+    if (master === undefined) return out;
+    for (const id of this.dp.switches) {
+      const rows = master.requests.appRows(id);
+      if (rows.length > 0) out.set(id, rows.map(rowToFlow));
+    }
+    return out;
   }
 
   // ---- the logical network as the reference model sees it ---------------------------------------------
@@ -944,4 +1028,38 @@ export class NvTestbed {
     w.metric('tunnelFramesBySource', () => Object.fromEntries([...this.tunnelFrames].sort(([a], [b]) => (a < b ? -1 : 1))));
     return this;
   }
+}
+
+/** A late joiner's node: nothing runs on it until `joinAt`; a restart after that starts the instance at once. */
+class LateInstance implements NodeProcess {
+  instance: ClusterInstance | null = null;
+
+  constructor(ctx: NodeContext, joinAt: Nanos, start: () => ClusterInstance) {
+    if (ctx.now() >= joinAt) {
+      this.instance = start();
+      return;
+    }
+    ctx.setTimer(joinAt - ctx.now(), () => {
+      if (ctx.trace.active) ctx.trace.emit('nvt.join', { instance: ctx.id });
+      this.instance = start();
+    });
+  }
+
+  onMessage(from: NodeId, body: Message): void {
+    this.instance?.onMessage(from, body);
+  }
+}
+
+function joinerTimes(joiners: readonly JoinerDecl[]): Nanos[] {
+  if (!Array.isArray(joiners)) throw new Error('nv-testbed: cluster.joiners must be a list of { at }');
+  return joiners.map((j, i) => {
+    let at: Nanos;
+    try {
+      at = toNanos(j?.at);
+    } catch (e) {
+      throw new Error(`nv-testbed: cluster.joiners[${i}].at: ${(e as Error).message}`);
+    }
+    if (!Number.isSafeInteger(at) || at <= 0) throw new Error(`nv-testbed: cluster.joiners[${i}].at must be a time after the start, got ${JSON.stringify(j?.at)}`);
+    return at;
+  });
 }

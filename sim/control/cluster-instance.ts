@@ -35,6 +35,7 @@ import { NibReplication, type NibTransport } from './nib-replication.ts';
 import type { NorthboundMessage } from './northbound-node.ts';
 import { NorthboundSubscription } from './northbound-subscription.ts';
 import { PhysicalFacts } from './physical-facts.ts';
+import { RequestList, type AppRequest, type RequestVerdict } from './request-list.ts';
 import { SwitchManager } from './switch-manager.ts';
 
 export interface ClusterConfig {
@@ -95,6 +96,13 @@ declare module '../kernel/trace.ts' {
 const PHYS = 'phys/';
 const PCP = 'pcp/';
 const EXPORT_RETRY_NS: Nanos = 100_000_000;
+/**
+ * How often, with flow records in the DHT, an instance reads back the records it depends on. The DHT
+ * neither confirms nor resends its trigger notifications, and an owner that restarts before the CM
+ * notices loses what it held, so switch masters re-read their switches' records and LDPS masters re-put
+ * records that are missing or differ (anti-entropy, as a Dynamo-style store needs).
+ */
+const DHT_AUDIT_NS: Nanos = 1_000_000_000;
 
 type PhysValue = { readonly epoch: number; readonly ports: readonly Port[] };
 type PcpValue = { readonly epoch: number; readonly flows: readonly FlowRow[] };
@@ -107,11 +115,15 @@ export class ClusterInstance implements NodeProcess {
   readonly cm: CoordinationManager;
   readonly ptd: PtdNode;
   readonly dht: DhtInstance | null;
+  /** The NIB request list: app changes to LDPS records, decided by the LDPS's master (FIG. 33). */
+  readonly requests: RequestList;
   private readonly nib: NibReplication;
   private readonly facts: PhysicalFacts;
   private readonly northbound: NorthboundSubscription;
   /** The engine's output, by chassis then datapath then row key. */
   private readonly computed = new Map<NodeId, Map<number, Map<string, FlowRow>>>();
+  /** The flow records this instance last exported, by key: the baseline for the next (its write may be in flight). */
+  private readonly written = new Map<string, PcpValue>();
   /** Imported flow records, by chassis then datapath. */
   private readonly imported = new Map<NodeId, Map<number, PcpValue>>();
   /** The tenant (LDPS) of every datapath ever seen; datapath numbers are never reused. */
@@ -152,6 +164,7 @@ export class ClusterInstance implements NodeProcess {
       electionTimeoutNs: cluster.electionTimeoutNs,
       onApplied: (_index, _command, effects) => {
         if (effects.ptdMaster || effects.membership) this.ptd.onViewChange();
+        if (effects.locks) this.requests.onCmApplied();
         if (effects.dhtRanges && this.dht !== null) {
           this.dht.onViewChange();
           // Records on a departed owner are gone (the DHT is volatile): regenerate what this instance masters.
@@ -170,7 +183,16 @@ export class ClusterInstance implements NodeProcess {
       hasReplica: cluster.ptdHolders.includes(me),
       commit: cluster.ptdCommit,
       order: cluster.ptdOrder,
-      onChange: (key, record) => this.onImport(key, record === null ? null : record.value),
+      onChange: (key, record) => {
+        if (!this.requests.onImport(key, record)) this.onImport(key, record === null ? null : record.value);
+      },
+    });
+    this.requests = new RequestList(ctx, {
+      ptd: this.ptd,
+      cm: this.cm,
+      tenantOf: (dp) => this.tenantOfDp.get(dp),
+      retryNs: EXPORT_RETRY_NS,
+      onAppRecords: (chassis) => this.refreshSwitch(chassis),
     });
     this.dht = cluster.dhtHolders.includes(me)
       ? new DhtInstance(ctx, {
@@ -187,7 +209,8 @@ export class ClusterInstance implements NodeProcess {
     this.ptd.watch(PHYS);
     this.ptd.watch(PCP);
     // A restarted replica has its PTD back from disk: import it before anything else happens.
-    for (const [key, record] of this.ptd.records()) this.onImport(key, record.value);
+    for (const [key, record] of this.ptd.records()) if (!this.requests.onImport(key, record)) this.onImport(key, record.value);
+    if (cluster.pcpTransport === 'dht' && this.dht !== null) this.ctx.setTimer(DHT_AUDIT_NS, () => this.auditDht());
     this.northbound = new NorthboundSubscription(ctx, options.northbound, this.program, (cause, changes) => this.recompute(cause, changes));
   }
 
@@ -199,7 +222,8 @@ export class ClusterInstance implements NodeProcess {
     const m = body as unknown as SwitchToController;
     if (m.type === 'of.hello') return this.onHello(from, [...m.ports]);
     if (m.type === 'of.port-status') {
-      if (!this.heldSwitches.has(from)) return; // a switch tells every controller not its slave; its master acts
+      // A switch tells every controller not its slave; its master acts. Its hello's ports are stale now: a later claim asks afresh.
+      if (!this.heldSwitches.has(from)) return void this.helloPorts.delete(from);
       const current = this.reported.get(from) ?? [...this.facts.portsOf(from)];
       const next = m.reason === 'add' ? [...current.filter((p) => p.number !== m.port.number), m.port] : current.filter((p) => p.number !== m.port.number);
       return this.onSwitchPorts(from, next);
@@ -210,6 +234,16 @@ export class ClusterInstance implements NodeProcess {
   /** The flows this instance pushes to a switch it masters (empty for others). */
   desiredFlows(id: NodeId): Flow[] {
     return this.switches.desiredFlows(id);
+  }
+
+  /** An app on this instance asks for a change to an LDPS's records (throws on a malformed request). */
+  request(request: AppRequest, done?: (v: RequestVerdict) => void): string {
+    return this.requests.submit(request, done);
+  }
+
+  /** Grants an instance the right to modify an LDPS's records through the request list. */
+  grant(ldps: string, instance: NodeId): void {
+    this.cm.propose({ kind: 'grant', ldps, instance }, (s) => s.rights.get(ldps)?.includes(instance) === true);
   }
 
   /** Entities this instance acts as master of, with their epochs. */
@@ -259,15 +293,14 @@ export class ClusterInstance implements NodeProcess {
     this.refreshSwitch(id);
   }
 
-  /** A mastered switch's desired table: the union of its imported flow records. */
+  /** A mastered switch's desired table: the union of its imported flow records and its app records. */
   private refreshSwitch(id: NodeId): void {
     if (!this.switches.isConnected(id)) return;
     const want = new Map<string, Flow>();
-    for (const value of this.imported.get(id)?.values() ?? []) {
-      for (const row of value.flows) {
-        const flow = rowToFlow(row);
-        want.set(formatFlow(flow), flow);
-      }
+    const rows = [...[...(this.imported.get(id)?.values() ?? [])].flatMap((v) => v.flows), ...this.requests.appRows(id)];
+    for (const row of rows) {
+      const flow = rowToFlow(row);
+      want.set(formatFlow(flow), flow);
     }
     const have = new Map(this.switches.desiredFlows(id).map((f) => [formatFlow(f), f]));
     const removed = [...have].filter(([k]) => !want.has(k)).map(([, f]) => f);
@@ -286,7 +319,10 @@ export class ClusterInstance implements NodeProcess {
     const ldpsChanged = gainedLdps.length > 0 || [...this.heldLdps.keys()].some((t) => !ldps.has(t));
     this.heldLdps = ldps;
     if (ldpsChanged) this.recompute('mastership', []);
-    for (const tenant of gainedLdps) this.exportLdps(tenant, true);
+    for (const tenant of gainedLdps) {
+      this.exportLdps(tenant, true);
+      this.requests.onLdpsGained(tenant);
+    }
 
     const before = this.heldSwitches;
     this.heldSwitches = switches;
@@ -348,13 +384,51 @@ export class ClusterInstance implements NodeProcess {
     const tenant = this.tenantOfDp.get(dp);
     const epoch = tenant === undefined ? undefined : this.heldLdps.get(tenant);
     if (epoch === undefined) return;
-    const rows = [...(this.computed.get(chassis)?.get(dp)?.values() ?? [])].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : 1));
-    const current = this.imported.get(chassis)?.get(dp);
+    const rows = this.rowsFor(chassis, dp);
+    const key = pcpKey(chassis, dp);
+    // Compared with this instance's own last write under this epoch when there is one: the import may
+    // still show an older value while that write is in flight, and skipping because the new rows equal
+    // the older value would let the in-flight write land last.
+    const mine = this.written.get(key);
+    const current = mine?.epoch === epoch ? mine : this.imported.get(chassis)?.get(dp);
     if (!force && current !== undefined && current.epoch === epoch && sameRows(current.flows, rows)) return;
     if (current === undefined && rows.length === 0) return;
     const trace = this.ctx.trace;
     if (trace.active) trace.emit('cluster.export', { instance: this.ctx.id, ldps: tenant!, switch: chassis, dp, epoch, flows: rows.length });
-    this.nib.write(pcpKey(chassis, dp), { epoch, flows: rows } satisfies PcpValue);
+    const value: PcpValue = { epoch, flows: rows };
+    this.written.set(key, value);
+    this.nib.write(key, value);
+  }
+
+  private rowsFor(chassis: NodeId, dp: number): FlowRow[] {
+    return [...(this.computed.get(chassis)?.get(dp)?.values() ?? [])].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : 1));
+  }
+
+  /** DHT anti-entropy (see DHT_AUDIT_NS): read back what this instance pushes, re-put what it computes. */
+  private auditDht(): void {
+    this.ctx.setTimer(DHT_AUDIT_NS, () => this.auditDht());
+    const dht = this.dht!;
+    const dps = [...this.tenantOfDp.keys()];
+    for (const chassis of this.heldSwitches.keys()) {
+      for (const dp of dps) {
+        const key = pcpKey(chassis, dp);
+        // Records are never deleted (an emptied one is written empty), so an absent one is not news.
+        dht.get(key, (r) => r.ok && r.record !== null && this.onImport(key, r.record.value), { watch: false });
+      }
+    }
+    for (const [dp, tenant] of this.tenantOfDp) {
+      const epoch = this.heldLdps.get(tenant);
+      if (epoch === undefined) continue;
+      for (const [chassis, byDp] of this.computed) {
+        if (!byDp.has(dp)) continue;
+        const key = pcpKey(chassis, dp);
+        dht.get(key, (r) => {
+          if (!r.ok || this.heldLdps.get(tenant) !== epoch) return;
+          const stored = r.record?.value as PcpValue | undefined;
+          if (stored === undefined || stored.epoch < epoch || (stored.epoch === epoch && !sameRows(stored.flows, this.rowsFor(chassis, dp)))) this.exportFlows(chassis, dp, true);
+        }, { watch: false });
+      }
+    }
   }
 
   /** Asks the CM to register every LDPS (tenant) of the configuration it does not know yet. */

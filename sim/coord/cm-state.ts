@@ -15,6 +15,8 @@
 //     orphans left when nobody was up); 'rebalance' additionally moves work to it, two-phase: a `revoke`
 //     entry takes the entity from its master, and only once that master has applied it (or is down) does
 //     the leader propose the `assign` — so two instances never both believe they master it.
+// The policy itself is replicated state: a `set-policy` entry replaces it on every replica at the same
+// log index, so the leader's next rebalance decision (and every later election) follows the new one.
 
 import type { NodeId } from '../net/message.ts';
 import { computeRanges, type HashRange } from '../store/range-list.ts';
@@ -30,6 +32,25 @@ export interface CmPolicy {
 }
 
 export const DEFAULT_CM_POLICY: CmPolicy = { electionMode: 'combined', joinPolicy: 'unassigned-only', backups: 1 };
+
+const ELECTION_MODES: readonly ElectionMode[] = ['combined', 'separate'];
+const JOIN_POLICIES: readonly JoinPolicy[] = ['rebalance', 'unassigned-only'];
+
+/** Why `policy` is not a valid CmPolicy (one line), or null when it is. */
+export function cmPolicyProblem(policy: unknown): string | null {
+  if (typeof policy !== 'object' || policy === null) return 'a CM policy must be an object';
+  const p = policy as Record<string, unknown>;
+  if (!ELECTION_MODES.includes(p.electionMode as ElectionMode)) return `electionMode must be one of ${ELECTION_MODES.join(', ')}, got ${JSON.stringify(p.electionMode)}`;
+  if (!JOIN_POLICIES.includes(p.joinPolicy as JoinPolicy)) return `joinPolicy must be one of ${JOIN_POLICIES.join(', ')}, got ${JSON.stringify(p.joinPolicy)}`;
+  if (!Number.isSafeInteger(p.backups) || (p.backups as number) < 0) return `backups must be a whole number >= 0, got ${JSON.stringify(p.backups)}`;
+  return null;
+}
+
+/** Throws one line naming what is wrong with a policy given to a public API. */
+export function validateCmPolicy(policy: unknown): asserts policy is CmPolicy {
+  const problem = cmPolicyProblem(policy);
+  if (problem !== null) throw new Error(`cm policy: ${problem}`);
+}
 
 /**
  * 'switch:<id>' or 'ldps:<name>'. A logical datapath set is a tenant's set of logical datapaths (seed 000
@@ -74,7 +95,9 @@ export type CmCommand =
   | { readonly kind: 'assign'; readonly entity: EntityKey; readonly to: NodeId }
   | { readonly kind: 'grant'; readonly ldps: string; readonly instance: NodeId }
   | { readonly kind: 'lock'; readonly ldps: string; readonly lock: Lock }
-  | { readonly kind: 'unlock'; readonly ldps: string; readonly requestId: string };
+  | { readonly kind: 'unlock'; readonly ldps: string; readonly requestId: string }
+  /** Replaces the whole election policy from this index on (an invalid one in the log is ignored). */
+  | { readonly kind: 'set-policy'; readonly policy: CmPolicy };
 
 /** What one applied command changed, for the trace and for the instance's reactions. */
 export interface CmEffects {
@@ -84,6 +107,7 @@ export interface CmEffects {
   ptdMaster: boolean;
   dhtRanges: boolean;
   locks: boolean;
+  policy: boolean;
 }
 
 export class CmState {
@@ -97,8 +121,17 @@ export class CmState {
   ptdEpoch = 0;
   dhtRanges: HashRange[] = [];
   dhtVersion = 0;
+  private currentPolicy: CmPolicy;
 
-  constructor(readonly policy: CmPolicy = DEFAULT_CM_POLICY) {}
+  constructor(policy: CmPolicy = DEFAULT_CM_POLICY) {
+    validateCmPolicy(policy);
+    this.currentPolicy = copyPolicy(policy);
+  }
+
+  /** The election policy in force at the last applied index. */
+  get policy(): CmPolicy {
+    return this.currentPolicy;
+  }
 
   upMembers(): NodeId[] {
     return [...this.members.values()].filter((m) => m.up).map((m) => m.id).sort();
@@ -120,7 +153,7 @@ export class CmState {
   }
 
   apply(index: number, cmd: CmCommand): CmEffects {
-    const fx: CmEffects = { assignments: [], membership: false, ptdMaster: false, dhtRanges: false, locks: false };
+    const fx: CmEffects = { assignments: [], membership: false, ptdMaster: false, dhtRanges: false, locks: false, policy: false };
     switch (cmd.kind) {
       case 'member-up': {
         const was = this.members.get(cmd.id);
@@ -174,6 +207,15 @@ export class CmState {
         this.locks.delete(cmd.ldps);
         fx.locks = true;
         return fx;
+      case 'set-policy': {
+        // Every replica judges the entry alike, so a malformed one is a no-op everywhere, never a divergence.
+        if (cmPolicyProblem(cmd.policy) !== null || samePolicy(cmd.policy, this.currentPolicy)) return fx;
+        this.currentPolicy = copyPolicy(cmd.policy);
+        fx.policy = true;
+        // Nothing is elected now: a rebalance happens through the leader's next steps, one move at a time.
+        this.refreshBackups();
+        return fx;
+      }
     }
     // Membership changed: the PTD master, the DHT ranges and every entry's backups follow.
     this.electPtdMaster(index, fx);
@@ -306,4 +348,12 @@ export class CmState {
     this.masters.set(entity, entry);
     fx.assignments.push({ entity, entry });
   }
+}
+
+function copyPolicy(p: CmPolicy): CmPolicy {
+  return { electionMode: p.electionMode, joinPolicy: p.joinPolicy, backups: p.backups };
+}
+
+function samePolicy(a: CmPolicy, b: CmPolicy): boolean {
+  return a.electionMode === b.electionMode && a.joinPolicy === b.joinPolicy && a.backups === b.backups;
 }

@@ -20,11 +20,15 @@
 // leader has stepped down and stopped acknowledging) before declaring anyone down. Moves between live
 // instances are two-phase (cm-state.ts). So at most one instance acts as master of an entity at any
 // instant, which the checker verifies from the 'cm.master' events; switches fence by epoch as well.
+//
+// The election policy is replicated state (a `set-policy` entry, cm-state.ts): the leader's rebalance steps
+// follow the policy it has applied last, so a switch to 'rebalance' starts moving work at its next tick,
+// and a switch back stops new moves (a move already revoked is still completed).
 
 import type { Nanos } from '../kernel/time.ts';
 import type { Message, NodeId } from '../net/message.ts';
 import type { NodeContext } from '../net/node.ts';
-import { CmState, type CmCommand, type CmEffects, type CmPolicy, type EntityKey, DEFAULT_CM_POLICY } from './cm-state.ts';
+import { CmState, type CmCommand, type CmEffects, type CmPolicy, type EntityKey, DEFAULT_CM_POLICY, validateCmPolicy } from './cm-state.ts';
 import { RaftPeer } from './raft.ts';
 
 declare module '../kernel/trace.ts' {
@@ -35,6 +39,8 @@ declare module '../kernel/trace.ts' {
     'cm.assign': { node: NodeId; index: number; entity: string; master: NodeId | null; epoch: number };
     /** A CM replica applied a membership change. */
     'cm.member': { node: NodeId; index: number; member: NodeId; up: boolean };
+    /** A CM replica applied a new election policy (every replica reports it at the same index). */
+    'cm.policy': { node: NodeId; index: number; electionMode: string; joinPolicy: string; backups: number };
     /** The leader's failure detector declared a member down. */
     'cm.session.expired': { leader: NodeId; member: NodeId; silentNs: number };
   }
@@ -157,10 +163,23 @@ export class CoordinationManager {
    * `settled` (commands are idempotent, so a duplicate commit is harmless).
    */
   propose(command: CmCommand, settled: (state: CmState) => boolean): void {
+    if (command.kind === 'set-policy') validateCmPolicy(command.policy);
     if (settled(this.state)) return;
     const p: Proposal = { command, settled, lastSent: -Infinity };
     this.proposals.push(p);
     this.sendProposal(p);
+  }
+
+  /**
+   * Asks the cluster to replace its election policy (replicated: every instance switches at the same log
+   * index). Retried until this instance has applied a policy equal to `policy`; throws on an invalid one.
+   */
+  setPolicy(policy: CmPolicy): void {
+    validateCmPolicy(policy);
+    const wanted: CmPolicy = { electionMode: policy.electionMode, joinPolicy: policy.joinPolicy, backups: policy.backups };
+    this.propose({ kind: 'set-policy', policy: wanted }, (state) =>
+      state.policy.electionMode === wanted.electionMode && state.policy.joinPolicy === wanted.joinPolicy && state.policy.backups === wanted.backups,
+    );
   }
 
   // ---- applying ----------------------------------------------------------------------------------------
@@ -176,6 +195,10 @@ export class CoordinationManager {
     if (trace.active) {
       if (effects.membership && (command.kind === 'member-up' || command.kind === 'member-down')) {
         trace.emit('cm.member', { node: this.ctx.id, index, member: command.id, up: command.kind === 'member-up' });
+      }
+      if (effects.policy) {
+        const { electionMode, joinPolicy, backups } = this.state.policy;
+        trace.emit('cm.policy', { node: this.ctx.id, index, electionMode, joinPolicy, backups });
       }
       for (const { entity, entry } of effects.assignments) {
         trace.emit('cm.assign', { node: this.ctx.id, index, entity, master: entry.master, epoch: entry.epoch });

@@ -14,6 +14,8 @@ declare module '../kernel/trace.ts' {
   interface TraceEventMap {
     /** The fault period ended: what the nemesis undid to let the system recover. */
     'fault.quiesce': { healed: string[]; restored: string[]; restarted: NodeId[]; pendingStepsDropped: number };
+    /** A crash of a node already down, or a restart of one already up: the scenario itself got there first. */
+    'fault.skip': { verb: 'crash' | 'restart'; node: NodeId };
   }
 }
 
@@ -67,8 +69,14 @@ export class Nemesis {
   }
 
   private apply(step: FaultStep): void {
-    this.appliedSteps.push(step);
     const f = this.fabric;
+    // A scenario may crash and restart nodes itself (a fault aimed at whoever holds a role at the time),
+    // so a random schedule's step can find its node already in the state it would put it in.
+    if ((step.verb === 'crash' || step.verb === 'restart') && f.isUp(step.node) === (step.verb === 'restart')) {
+      this.trace.emit('fault.skip', { verb: step.verb, node: step.node });
+      return;
+    }
+    this.appliedSteps.push(step);
     switch (step.verb) {
       case 'crash':
         return f.crash(step.node);

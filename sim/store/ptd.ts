@@ -96,6 +96,19 @@ declare module '../kernel/trace.ts' {
     /** A replica discarded its PTD to reload it from the master (its applied prefix was never committed). */
     'ptd.reload': { node: NodeId; epoch: number; applied: number };
     'ptd.error': { node: NodeId; request: string; error: 'timeout' | 'refused' | 'no-master' };
+    // The FIG. 43 stages of one write, for checkers (all detail: one per write or per message).
+    /** (detail) Stage 2: the local NIB export handed a transaction to this instance's PTD interface. */
+    'ptd.request': { node: NodeId; request: string };
+    /** (detail) Stage 3: a request sent, or sent again, to the master's interface. */
+    'ptd.forward': { node: NodeId; request: string; master: NodeId; epoch: number };
+    /** (detail) Stage 5: the master sent a slave its entries first..last. */
+    'ptd.replicate': { node: NodeId; slave: NodeId; epoch: number; first: number; last: number };
+    /** (detail) Stage 6: a slave holds the master's entries first..last on disk, and acks them. */
+    'ptd.install': { node: NodeId; master: NodeId; epoch: number; first: number; last: number };
+    /** (detail) Stage 7: the master learned that a slave's log matches its own through `match`. */
+    'ptd.ack': { node: NodeId; slave: NodeId; epoch: number; match: number };
+    /** (detail) Stage 8: an import module took a record into its NIB (version null: a deletion). */
+    'ptd.import': { node: NodeId; key: string; version: number | null; via: 'notify' | 'snapshot' };
   }
 }
 
@@ -354,6 +367,9 @@ export class PtdNode {
       return this.reportState(from);
     }
     const verified = m.prevIndex + m.entries.length;
+    if (this.ctx.trace.active && m.entries.length > 0) {
+      this.ctx.trace.detail('ptd.install', { node: this.ctx.id, master: from, epoch: m.epoch, first: m.prevIndex + 1, last: verified });
+    }
     log.applyThrough(Math.min(m.commit, verified));
     this.send(from, { type: 'ptd.report', epoch: m.epoch, kind: 'ack', lastIndex: verified, lastEpoch: log.epochAt(verified)!, applied: log.applied });
     this.drainAppends(from);
@@ -544,7 +560,10 @@ class Mastership {
     } else if (this.place(f, m)) {
       this.sendAppend(f);
     }
-    if (f.match > matchBefore) this.progressed(f);
+    if (f.match > matchBefore) {
+      if (this.ctx.trace.active) this.ctx.trace.detail('ptd.ack', { node: this.ctx.id, slave: from, epoch: this.epoch, match: f.match });
+      this.progressed(f);
+    }
     this.tryCommit();
   }
 
@@ -677,6 +696,9 @@ class Mastership {
     const prevIndex = f.next - 1;
     const entries = log.entriesFrom(f.next, MAX_BATCH_ENTRIES);
     this.send(f.id, { type: 'ptd.append', epoch: this.epoch, prevIndex, prevEpoch: log.epochAt(prevIndex)!, entries, commit: log.applied, lastIndex: log.lastIndex });
+    if (this.ctx.trace.active && entries.length > 0) {
+      this.ctx.trace.detail('ptd.replicate', { node: this.ctx.id, slave: f.id, epoch: this.epoch, first: prevIndex + 1, last: prevIndex + entries.length });
+    }
     f.next = prevIndex + entries.length + 1;
     if (!f.flagged && f.timer === null && f.match < log.lastIndex) {
       f.timer = this.ctx.setTimer(this.settings.retransmitNs, () => this.onRetransmitTimer(f));
@@ -862,6 +884,7 @@ class Submitter {
     const request: RequestId = { origin: this.ctx.id, incarnation: this.ctx.incarnation, seq: ++this.seq };
     const p: PendingSubmit = { request, txn, done, silent: 0, heard: false, master: null, epoch: 0, sawMaster: false, timer: null };
     this.pending.set(requestKey(request), p);
+    if (this.ctx.trace.active) this.ctx.trace.detail('ptd.request', { node: this.ctx.id, request: requestKey(request) });
     if (send) this.transmit(p);
   }
 
@@ -891,6 +914,7 @@ class Submitter {
     if (view.master !== null) {
       p.sawMaster = true;
       this.send(view.master, { type: 'ptd.submit', request: p.request, txn: p.txn });
+      if (this.ctx.trace.active) this.ctx.trace.detail('ptd.forward', { node: this.ctx.id, request: requestKey(p.request), master: view.master, epoch: view.epoch });
     }
     if (p.timer !== null) this.ctx.cancelTimer(p.timer);
     p.timer = this.ctx.setTimer(this.settings.retransmitNs, () => this.onTimer(p));
@@ -968,8 +992,8 @@ class ImportModule {
     this.session = m.session;
     for (const [seq, n] of this.buffer) if (n.session !== m.session) this.buffer.delete(seq);
     const snapshot = new Map(m.records.map((c) => [c.key, c.record]));
-    for (const key of [...this.imported.keys()]) if (underAny(key, this.prefixes) && !snapshot.has(key)) this.apply(key, null, m.index);
-    for (const c of m.records) this.apply(c.key, c.record, m.index);
+    for (const key of [...this.imported.keys()]) if (underAny(key, this.prefixes) && !snapshot.has(key)) this.apply(key, null, m.index, 'snapshot');
+    for (const c of m.records) this.apply(c.key, c.record, m.index, 'snapshot');
     this.nextSeq = m.nextSeq;
     this.drain();
   }
@@ -1032,7 +1056,7 @@ class ImportModule {
     for (let m = this.buffer.get(this.nextSeq); m !== undefined; m = this.buffer.get(this.nextSeq)) {
       this.buffer.delete(this.nextSeq);
       this.nextSeq++;
-      for (const c of m.changes) this.apply(c.key, c.record, m.index);
+      for (const c of m.changes) this.apply(c.key, c.record, m.index, 'notify');
     }
     for (const seq of [...this.buffer.keys()]) if (seq < this.nextSeq) this.buffer.delete(seq);
     if (this.buffer.size > 0) this.armGapTimer();
@@ -1047,7 +1071,7 @@ class ImportModule {
     });
   }
 
-  private apply(key: string, record: PtdRecord | null, index: number): void {
+  private apply(key: string, record: PtdRecord | null, index: number, via: 'notify' | 'snapshot'): void {
     const old = this.imported.get(key);
     if (record === null) {
       if (old === undefined) return;
@@ -1056,6 +1080,7 @@ class ImportModule {
       if (old !== undefined && old.version === record.version && canonicalJson(old.value) === canonicalJson(record.value)) return;
       this.imported.set(key, record);
     }
+    if (this.ctx.trace.active) this.ctx.trace.detail('ptd.import', { node: this.ctx.id, key, version: record?.version ?? null, via });
     this.onChange?.(key, record, index);
   }
 }

@@ -3,7 +3,8 @@
 // shows what it is about in its metrics — the crashed or cut-off master's switches re-mastered by another
 // instance within a bounded failover time. And the mastership checkers are not vacuous: two instances
 // acting for one entity, a flow-mod under an epoch the CM gave to someone else, an export by a non-master
-// and disagreeing CM replicas are each caught.
+// and disagreeing CM replicas are each caught; so are a request decided twice or by a non-master, and one
+// left unanswered. cross-master-write gets the verdict FIG. 33 prescribes for each of its requests.
 import { describe, expect, test } from 'vitest';
 import {
   AssignmentHistory,
@@ -13,11 +14,15 @@ import {
   singleMasterInvariant,
 } from '../../sim/check/mastership.ts';
 import type { SafetyInvariant } from '../../sim/check/invariant.ts';
-import { runScenario, World, type RunResult, type Scenario } from '../../sim/testbed/index.ts';
+import { everyRequestAnsweredInvariant, oneDecisionPerRequestInvariant, type StoredResponse } from '../../sim/check/requests.ts';
+import type { SwitchNode } from '../../sim/dataplane/switch-node.ts';
+import type { TraceEventMap } from '../../sim/kernel/trace.ts';
+import { runScenario, ScenarioRun, World, type RunResult, type Scenario } from '../../sim/testbed/index.ts';
 import controllerFailover from '../../scenarios/controller-failover.ts';
 import masterPartition from '../../scenarios/master-partition.ts';
+import crossMasterWrite from '../../scenarios/cross-master-write.ts';
 
-const SCENARIOS: Scenario[] = [controllerFailover, masterPartition];
+const SCENARIOS: Scenario[] = [controllerFailover, masterPartition, crossMasterWrite];
 const SWARM_SEEDS = Number(process.env.NVSIM_PROPERTY_RUNS ?? 4);
 
 const failures = (r: RunResult) => r.invariants.filter((i) => !i.ok).map((i) => `${i.id}: ${i.detail}`);
@@ -71,6 +76,75 @@ describe('what each scenario shows', () => {
     const failovers = metric(r, 'failovers');
     expect(failovers.map((f: any) => f.instance)).toEqual(['ctl-1']);
     expect(failovers[0].recoveredAfterMs).toBeLessThan(3000);
+  });
+
+  test('cross-master-write: each request gets its verdict from the LDPS master, and only the switch master pushes the change', () => {
+    for (const seed of [1, 2]) {
+      const run = new ScenarioRun(crossMasterWrite, { seed, trace: 'off' });
+      const decisions: TraceEventMap['request.decide'][] = [];
+      const pushes: TraceEventMap['switch.flowmod'][] = [];
+      run.world.trace.on('request.decide', (e) => decisions.push(e));
+      run.world.trace.on('switch.flowmod', (e) => pushes.push(e));
+      const r = run.finish();
+      expect(failures(r)).toEqual([]);
+      expect(metric(r, 'requests').map((q: any) => q.got)).toEqual(['ack', 'deny stale', 'deny no-rights', 'ack', 'deny locked', 'ack', 'ack', 'ack']);
+      const cast = metric(r, 'cast');
+      expect(new Set([cast.y, cast.r, cast.u]).size).toBe(3);
+      // The first six are decided by Y; the one Y's crash left pending by its successor, at a newer epoch.
+      expect(decisions).toHaveLength(8);
+      expect(new Set(decisions.slice(0, 6).map((d) => d.master))).toEqual(new Set([cast.y]));
+      expect(decisions[6].master).not.toBe(cast.y);
+      expect(decisions[6].epoch).toBeGreaterThan(decisions[5].epoch);
+      // The app flow reached S, pushed by S's master alone (flowmods-from-epoch-master held), and stays.
+      const installs = pushes.filter((e) => e.node === cast.s && e.command === 'add' && e.flowKey.includes('50000'));
+      expect(installs.length).toBeGreaterThan(0);
+      const s = run.world.fabric.process<SwitchNode>(cast.s)!;
+      expect(s.switch.flows.flows().some((f) => f.priority === 50000 && f.match.ethType === 0x88cc)).toBe(true);
+      expect(s.switch.flows.flows().some((f) => f.priority === 50003)).toBe(false);
+    }
+  });
+});
+
+describe('the request-list checkers catch what they are for', () => {
+  test('a request decided twice, or by an instance that does not master its LDPS', () => {
+    const world = new World({ seed: 1, trace: 'off' });
+    const history = new AssignmentHistory(world.trace);
+    const violations: string[] = [];
+    oneDecisionPerRequestInvariant(history, world.trace).watch!((d) => violations.push(d));
+    const trace = world.trace;
+    trace.emit('cm.assign', { node: 'ctl-1', index: 4, entity: 'ldps:A', master: 'ctl-1', epoch: 4 });
+    trace.emit('request.decide', { request: 'ctl-2.1.1', ldps: 'A', master: 'ctl-1', epoch: 4, verdict: 'ack', reason: null });
+    expect(violations).toEqual([]);
+    trace.emit('request.decide', { request: 'ctl-2.1.1', ldps: 'A', master: 'ctl-1', epoch: 4, verdict: 'ack', reason: null });
+    trace.emit('request.decide', { request: 'ctl-2.1.2', ldps: 'A', master: 'ctl-3', epoch: 4, verdict: 'deny', reason: 'stale' });
+    expect(violations).toEqual([
+      'request ctl-2.1.1 decided twice: by ctl-1@4, then by ctl-1@4',
+      'ctl-3 decided request ctl-2.1.2 under epoch 4 of ldps:A, which the CM gave to ctl-1',
+    ]);
+  });
+
+  test('a request left without a response, unheard, or heard differently from the NIB', () => {
+    const world = new World({ seed: 1, trace: 'off' });
+    const stored = new Map<string, StoredResponse>();
+    const up = new Set(['ctl-2']);
+    const pending: string[] = [];
+    const inv = everyRequestAnsweredInvariant(world.trace, { response: (id) => stored.get(id), pending: () => pending, isUp: (id) => up.has(id) });
+    world.trace.emit('request.submit', { request: 'ctl-2.1.1', origin: 'ctl-2', ldps: 'A', op: 'put' });
+    expect(inv.holds()).toBe('request ctl-2.1.1 has no response');
+    pending.push('ctl-2.1.1');
+    expect(inv.holds()).toBe('request ctl-2.1.1 is still pending');
+    pending.pop();
+    stored.set('ctl-2.1.1', { verdict: 'deny', reason: 'stale' });
+    expect(inv.holds()).toBe('ctl-2 has not heard the response to ctl-2.1.1');
+    world.trace.emit('request.answered', { request: 'ctl-2.1.1', origin: 'ctl-2', verdict: 'ack', reason: null, app: 'told' });
+    expect(inv.holds()).toBe('ctl-2 heard ack/null for ctl-2.1.1, but the NIB says deny/stale');
+    stored.set('ctl-2.1.1', { verdict: 'ack', reason: null });
+    expect(inv.holds()).toBe(true);
+    // An app whose instance crashed before its request reached the list asked for nothing the list knows.
+    world.trace.emit('request.submit', { request: 'ctl-3.1.1', origin: 'ctl-3', ldps: 'A', op: 'lock' });
+    expect(inv.holds()).toBe('request ctl-3.1.1 has no response');
+    world.trace.emit('fault.crash', { node: 'ctl-3', incarnation: 1 });
+    expect(inv.holds()).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@
 // failover under both election modes, both join policies (including the two-phase move of a rebalance),
 // the master PTD and the DHT ranges following membership, locks, and epochs that only grow.
 import { describe, expect, test } from 'vitest';
-import { CmState, ldpsEntity, switchEntity, type CmCommand, type CmPolicy } from '../../sim/coord/cm-state.ts';
+import { CmState, ldpsEntity, switchEntity, validateCmPolicy, type CmCommand, type CmPolicy } from '../../sim/coord/cm-state.ts';
 import { checkPartition } from '../../sim/store/range-list.ts';
 
 function stateWith(policy: Partial<CmPolicy>, commands: CmCommand[]) {
@@ -159,5 +159,65 @@ describe('locks', () => {
     expect(state.locks.has('A')).toBe(true);
     apply({ kind: 'unlock', ldps: 'A', requestId: 'r1' });
     expect(state.locks.has('A')).toBe(false);
+  });
+});
+
+describe('set-policy', () => {
+  const rebalance: CmPolicy = { electionMode: 'combined', joinPolicy: 'rebalance', backups: 1 };
+
+  test('replaces the policy at its index: a cluster that joined under unassigned-only starts rebalancing', () => {
+    const { state, apply } = stateWith({ joinPolicy: 'unassigned-only' }, [up('c1'), up('c2'), ...SWITCHES.map(reg), up('c3')]);
+    expect(state.nextRebalanceStep(() => true)).toBeNull();
+    const fx = apply({ kind: 'set-policy', policy: rebalance });
+    expect(fx.policy).toBe(true);
+    // Applying it moves nothing by itself: the leader's next steps do, two-phase.
+    expect(fx.assignments).toEqual([]);
+    expect(state.policy).toEqual(rebalance);
+    expect(state.nextRebalanceStep(() => true)).toMatchObject({ kind: 'revoke', to: 'c3' });
+    for (let step = state.nextRebalanceStep(() => true); step !== null; step = state.nextRebalanceStep(() => true)) apply(step);
+    expect(['c1', 'c2', 'c3'].map((id) => state.mastered(id, 'switch').length)).toEqual([2, 2, 2]);
+  });
+
+  test('every replica that applies the same log ends with the same policy and the same elections', () => {
+    const log: CmCommand[] = [up('c1'), up('c2'), ...SWITCHES.map(reg), { kind: 'set-policy', policy: { ...rebalance, electionMode: 'separate' } }, up('c3')];
+    const a = stateWith({}, log).state;
+    const b = stateWith({}, log).state;
+    expect(b.policy).toEqual(a.policy);
+    expect(b.nextRebalanceStep(() => true)).toEqual(a.nextRebalanceStep(() => true));
+  });
+
+  test('back to unassigned-only: no new move starts, but a revoked entity still gets its assign', () => {
+    const { state, apply } = stateWith({ joinPolicy: 'rebalance' }, [up('c1'), up('c2'), ...SWITCHES.map(reg), up('c3')]);
+    const revoke = state.nextRebalanceStep(() => true)!;
+    apply(revoke);
+    apply({ kind: 'set-policy', policy: { ...rebalance, joinPolicy: 'unassigned-only' } });
+    const assign = state.nextRebalanceStep(() => true)!;
+    expect(assign).toMatchObject({ kind: 'assign', to: 'c3' });
+    apply(assign);
+    expect(state.nextRebalanceStep(() => true)).toBeNull();
+  });
+
+  test('a change of the backup count refreshes every entry; the same policy again is no change', () => {
+    const { state, apply } = stateWith({}, [up('c1'), up('c2'), up('c3'), ...SWITCHES.map(reg)]);
+    apply({ kind: 'set-policy', policy: { electionMode: 'combined', joinPolicy: 'unassigned-only', backups: 2 } });
+    for (const e of SWITCHES) expect(state.masterOf(e)!.backups).toHaveLength(2);
+    expect(apply({ kind: 'set-policy', policy: { electionMode: 'combined', joinPolicy: 'unassigned-only', backups: 2 } }).policy).toBe(false);
+  });
+
+  test('an invalid policy in the log is ignored by every replica; the public check throws one clear line', () => {
+    const { state, apply } = stateWith({}, [up('c1')]);
+    const before = state.policy;
+    for (const bad of [
+      { electionMode: 'combined', joinPolicy: 'sometimes', backups: 1 },
+      { electionMode: 'none', joinPolicy: 'rebalance', backups: 1 },
+      { electionMode: 'combined', joinPolicy: 'rebalance', backups: -1 },
+      { electionMode: 'combined', joinPolicy: 'rebalance', backups: 1.5 },
+      null,
+    ]) {
+      expect(apply({ kind: 'set-policy', policy: bad as unknown as CmPolicy }).policy).toBe(false);
+      expect(() => validateCmPolicy(bad)).toThrow(/^cm policy: /);
+    }
+    expect(state.policy).toBe(before);
+    expect(() => new CmState({ electionMode: 'combined', joinPolicy: 'never' as never, backups: 1 })).toThrow('cm policy: joinPolicy must be one of rebalance, unassigned-only, got "never"');
   });
 });
