@@ -15,6 +15,9 @@
 //     table is the union of the switch's records, whoever computed them.
 // Mastership comes from the coordination manager with an epoch; exports are fenced by it in the NIB, and
 // the switch channel claims each switch under it, so a deposed master's late writes are refused twice over.
+// Apps change an LDPS's records through the NIB request list (request-list.ts, FIG. 33): its master
+// decides, and a switch's master pushes the accepted app flows along with the computed ones.
+// With flow records in the DHT, a periodic audit re-reads and re-puts them (see DHT_AUDIT_NS).
 //
 // Volatile across a crash: everything but the stores' and the consensus log's own disk state; a restarted
 // instance replays the CM log, reloads its PTD (or re-reads it) and rebuilds the rest from them.

@@ -2,18 +2,24 @@
 // reordering), with the test playing the coordination manager: whenever the master is down or cut off from
 // a majority of the replicas (or, at random times, when it wrongly suspects it), it names the next live
 // replica that reaches a majority, with epoch + 1. The new view reaches each instance once the new master
-// can reach it, so a cut-off ex-master carries on, stale. Then faults stop, links turn clean, and the run
-// goes on until everything settles.
+// can reach it, so a cut-off ex-master carries on, stale. Then faults stop, links turn clean, every client
+// reads every shared key once more, and the run goes on until everything settles.
 // Checked (seed 000 §7, invariants 15–19, 21, 26, 29):
 //   (a) replicas' applied logs agree wherever both applied an index (online under 'ack-then-write', at the
 //       end always), and all replicas end with the master's records;
 //   (b) every applied entry is one a master issued, and no (index, epoch) was issued twice;
 //   (c) with 'ack-then-write' ('majority' or 'all'), every write answered ok is in the final state;
 //   (d) every submission gets at most one answer, and exactly one if its submitter did not crash;
-//   (e) every import module's view equals the master's records under the prefixes it watches.
-// Submitted values are unique (`<node>-<n>`), so histories stay checkable by a linearizability checker.
+//   (e) every import module's view equals the master's records under the prefixes it watches;
+//   (f) with 'ack-then-write', the clients' history on the shared keys is linearizable (sim/check's kv
+//       model). Reads are `get` statements, ordered through the master's log like any transaction, so they
+//       are held to the same standard as writes. 'write-then-notify' answers before replicating and a
+//       cut-off master goes on answering, so it is not linearizable and is not held to (f).
+// Submitted values are unique (`<node>-<n>`), which is what lets a read name the write it saw.
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
+import { checkLinearizable, type HistoryOp } from '../../sim/check/linearizability.ts';
+import { kvModel, type KvInput, type KvOutput, type Value } from '../../sim/check/linearizability-models.ts';
 import { faultScheduleArbitrary } from '../../sim/faults/arbitrary.ts';
 import type { FaultSchedule } from '../../sim/faults/schedule.ts';
 import { FAULT_KINDS, type FaultSpace } from '../../sim/faults/windows.ts';
@@ -22,7 +28,7 @@ import type { LinkConfig } from '../../sim/net/link.ts';
 import type { Message, NodeId } from '../../sim/net/message.ts';
 import type { NodeProcess } from '../../sim/net/node.ts';
 import { PtdNode, type PtdOptions, type PtdView, type SubmitResult } from '../../sim/store/ptd.ts';
-import type { PtdRecord, Transaction } from '../../sim/store/ptd-transaction.ts';
+import type { Condition, PtdRecord, Transaction, TxnOutcome } from '../../sim/store/ptd-transaction.ts';
 import { World } from '../../sim/testbed/world.ts';
 
 const runs = (fallback: number) => Number(process.env.NVSIM_PROPERTY_RUNS ?? fallback);
@@ -31,15 +37,24 @@ const FAULT_END_MS = 800;
 const SUBMIT_END_MS = 1000;
 const SETTLE_MS = 3000;
 const CM_PERIOD_MS = 10;
+/** When every client reads every shared key once more: faults and submissions are over by then. */
+const FINAL_READS_MS = SUBMIT_END_MS + 1500;
+const SLOTS = 3;
+/**
+ * Most submissions an instance keeps in flight; later ones wait their turn. It bounds the concurrency the
+ * linearizability search faces (a long outage with unbounded submissions makes it exponential).
+ */
+const MAX_IN_FLIGHT = 2;
 
 type Mode = { commit: 'majority' | 'all'; order: 'ack-then-write' | 'write-then-notify' };
-type SubmitKind = 'write' | 'cas' | 'guarded';
+/** Each kind is one kv operation on its shared key (a write also leaves its own `w/` record for (c)). */
+type SubmitKind = 'write' | 'get' | 'cas' | 'swap' | 'delete';
 
 interface Submission {
   atMs: number;
   node: number;
   kind: SubmitKind;
-  /** Which shared key (s/0..s/2) it touches. */
+  /** Which shared key (s/0..s/<SLOTS-1>) it touches. */
   slot: number;
 }
 
@@ -80,8 +95,8 @@ const caseArbitrary = (modes: Mode[]): fc.Arbitrary<Case> =>
     const submission = fc.record({
       atMs: fc.integer({ min: 0, max: SUBMIT_END_MS }),
       node: fc.nat({ max: nodes.length - 1 }),
-      kind: fc.constantFrom<SubmitKind>('write', 'write', 'cas', 'guarded'),
-      slot: fc.nat({ max: 2 }),
+      kind: fc.constantFrom<SubmitKind>('write', 'write', 'get', 'cas', 'swap', 'delete'),
+      slot: fc.nat({ max: SLOTS - 1 }),
     });
     return fc.record({
       mode: fc.constant(mode),
@@ -107,18 +122,46 @@ interface PtdProcess extends NodeProcess {
 }
 
 /** What each import module watches: replicas everything, clients one family of keys each. */
-const watchedPrefixes = (id: NodeId): string[] => (id.startsWith('r') ? [''] : id === 'c0' ? ['w/'] : ['s/', 'g/']);
+const watchedPrefixes = (id: NodeId): string[] => (id.startsWith('r') ? [''] : id === 'c0' ? ['w/'] : ['s/']);
 
-function transaction(s: Submission, id: string): Transaction {
-  const shared = `s/${s.slot}`;
-  switch (s.kind) {
+const sharedKey = (slot: number) => `s/${slot}`;
+
+/**
+ * The transaction a submission sends and the kv operation it stands for. `expected` (a cas's or swap's
+ * comparand) is what the submitting instance last saw of the key, so that some of them succeed.
+ */
+function transaction(kind: SubmitKind, slot: number, id: string, expected: string | null): { txn: Transaction; op: KvInput } {
+  const key = sharedKey(slot);
+  const holdsExpected: Condition = expected === null ? { kind: 'absent', key } : { kind: 'equals', key, value: expected };
+  switch (kind) {
     case 'write':
-      return { statements: [{ op: 'put', key: `w/${id}`, value: id }, { op: 'put', key: shared, value: id }] };
+      // The `w/` record is (c)'s witness that the write survived; alone on its key, it would add nothing to (f).
+      return { txn: { statements: [{ op: 'put', key: `w/${id}`, value: id }, { op: 'put', key, value: id }] }, op: { f: 'put', key, value: id } };
+    case 'get':
+      return { txn: { statements: [{ op: 'get', key }] }, op: { f: 'get', key } };
     case 'cas':
-      // Usually fails: the version rarely matches. A failed require is still ordered, as a no-op.
-      return { statements: [{ op: 'require', when: { kind: 'version', key: shared, version: s.atMs % 7 }, error: 'version moved' }, { op: 'put', key: shared, value: id }] };
-    case 'guarded':
-      return { statements: [{ op: 'guard', when: { kind: 'exists', key: shared }, then: [{ op: 'put', key: `g/${s.slot}`, value: id }], else: [{ op: 'delete', key: `g/${s.slot}` }] }] };
+      // A failed require aborts the transaction: a definite "no", ordered in the log like any other answer.
+      return { txn: { statements: [{ op: 'require', when: holdsExpected, error: 'value moved' }, { op: 'put', key, value: id }] }, op: { f: 'cas', key, expected, value: id } };
+    case 'swap':
+      // Compare-and-set by a guard: the transaction succeeds either way, and whether it wrote the key says whether it swapped.
+      return { txn: { statements: [{ op: 'guard', when: holdsExpected, then: [{ op: 'put', key, value: id }] }] }, op: { f: 'cas', key, expected, value: id } };
+    case 'delete':
+      return { txn: { statements: [{ op: 'delete', key }] }, op: { f: 'delete', key } };
+  }
+}
+
+/** A committed transaction's outcome in the kv model's terms. */
+function kvOutput(op: KvInput, outcome: TxnOutcome): KvOutput {
+  switch (op.f) {
+    case 'get':
+      if (!outcome.ok) throw new Error(`a get cannot fail, yet it answered ${outcome.error}`);
+      return { value: (outcome.reads[0].record?.value ?? null) as Value | null };
+    case 'cas':
+      return { ok: outcome.ok && outcome.writes.includes(op.key) };
+    case 'put':
+    case 'delete':
+      // These cannot fail; were one to, the model would refuse the history, as it should.
+      return { ok: outcome.ok };
   }
 }
 
@@ -127,7 +170,46 @@ interface Tracked {
   readonly node: NodeId;
   readonly incarnation: number;
   readonly kind: SubmitKind;
+  readonly op: KvInput;
+  /** Virtual time of the submission and of the first answer (ns). */
+  readonly call: number;
+  answeredAt: number | null;
   readonly answers: SubmitResult[];
+}
+
+type KvOp = HistoryOp<KvInput, KvOutput>;
+
+/**
+ * The clients' history in the kv model's terms, one op per submission, in submission order.
+ * Which answers are definite: a committed outcome is, a failed require included (the key did not hold the
+ * expected value when the transaction's turn came). A timeout is not: the master may have logged the
+ * transaction and commit it later, so is a crash of the submitter; both are unanswered ops (ret null),
+ * free to take effect at any time after their call or never. 'refused' and 'no-master' mean no log ever
+ * held the transaction, so they are left out.
+ * Clients: an instance keeps several submissions in flight, while the checker's client issues one op at a
+ * time and has nothing after an unanswered op. So each node incarnation is split into lanes, each a client
+ * (`<node>#<incarnation>` for the first, `.<lane>` after): an op takes the first lane whose last op was
+ * answered by its call, else opens one; an unanswered op closes its lane for good. A restarted node's ops
+ * belong to new clients.
+ */
+function historyOf(tracked: readonly Tracked[]): KvOp[] {
+  const ops: KvOp[] = [];
+  /** Per node incarnation, each lane's last return time; null once an unanswered op closed it. */
+  const lanes = new Map<string, (number | null)[]>();
+  for (const t of tracked) {
+    const a = t.answers[0];
+    if (a !== undefined && !a.ok && a.error !== 'timeout') continue;
+    const output = a?.ok ? kvOutput(t.op, a.outcome) : null;
+    const ret = output === null ? null : t.answeredAt;
+    const client = `${t.node}#${t.incarnation}`;
+    const ends = lanes.get(client) ?? [];
+    lanes.set(client, ends);
+    let lane = ends.findIndex((end) => end !== null && end <= t.call);
+    if (lane === -1) lane = ends.push(null) - 1;
+    ends[lane] = ret;
+    ops.push({ id: ops.length, client: lane === 0 ? client : `${client}.${lane}`, call: t.call, ret, input: t.op, output });
+  }
+  return ops;
 }
 
 /** Runs one case; `observe` may listen to the trace before anything happens. */
@@ -212,20 +294,48 @@ function run(seed: number, c: Case, observe?: (world: World) => void) {
 
   for (const t of c.elections) world.scheduler.at(t * NS_PER_MS, () => cm(true));
 
-  // Submissions, with unique values.
+  // Submissions, with unique values, at most MAX_IN_FLIGHT at a time per instance; a crash drops the
+  // waiting ones with the process that would have sent them.
   const tracked: Tracked[] = [];
   const perNode = new Map<NodeId, number>();
-  for (const s of c.submissions) {
-    world.scheduler.at(s.atMs * NS_PER_MS, () => {
-      const node = nodes[s.node];
-      if (!fabric.isUp(node)) return;
-      const n = (perNode.get(node) ?? 0) + 1;
-      perNode.set(node, n);
-      const t: Tracked = { id: `${node}-${n}`, node, incarnation: fabric.info(node).incarnation, kind: s.kind, answers: [] };
-      tracked.push(t);
-      ptd(node).submit(transaction(s, t.id), (r) => t.answers.push(r));
+  const waiting = new Map<NodeId, { incarnation: number; kind: SubmitKind; slot: number }[]>(nodes.map((id) => [id, []]));
+  /** Per node incarnation (`<node>#<incarnation>`): a crashed one's submissions stay in flight for good. */
+  const inFlight = new Map<string, number>();
+  const incarnationOf = (node: NodeId) => `${node}#${fabric.info(node).incarnation}`;
+  const send = (node: NodeId, kind: SubmitKind, slot: number) => {
+    const n = (perNode.get(node) ?? 0) + 1;
+    perNode.set(node, n);
+    const id = `${node}-${n}`;
+    const seen = ptd(node).records().get(sharedKey(slot));
+    const { txn, op } = transaction(kind, slot, id, seen === undefined ? null : (seen.value as string));
+    const t: Tracked = { id, node, incarnation: fabric.info(node).incarnation, kind, op, call: world.now, answeredAt: null, answers: [] };
+    tracked.push(t);
+    const sender = incarnationOf(node);
+    inFlight.set(sender, (inFlight.get(sender) ?? 0) + 1);
+    ptd(node).submit(txn, (r) => {
+      t.answeredAt ??= world.now;
+      t.answers.push(r);
+      inFlight.set(sender, inFlight.get(sender)! - 1);
+      world.scheduler.after(0, () => pump(node));
     });
-  }
+  };
+  const pump = (node: NodeId) => {
+    const queue = waiting.get(node)!;
+    const incarnation = fabric.info(node).incarnation;
+    while (queue.length > 0 && (queue[0].incarnation !== incarnation || !fabric.isUp(node))) queue.shift();
+    while (queue.length > 0 && (inFlight.get(incarnationOf(node)) ?? 0) < MAX_IN_FLIGHT) {
+      const next = queue.shift()!;
+      send(node, next.kind, next.slot);
+    }
+  };
+  const submitAt = (atMs: number, node: NodeId, kind: SubmitKind, slot: number) =>
+    world.scheduler.at(atMs * NS_PER_MS, () => {
+      if (!fabric.isUp(node)) return;
+      waiting.get(node)!.push({ incarnation: fabric.info(node).incarnation, kind, slot });
+      pump(node);
+    });
+  for (const s of c.submissions) submitAt(s.atMs, nodes[s.node], s.kind, s.slot);
+  for (const client of c.clients) for (let slot = 0; slot < SLOTS; slot++) submitAt(FINAL_READS_MS, client, 'get', slot);
 
   world.nemesis.load(c.schedule);
   world.scheduler.at(FAULT_END_MS * NS_PER_MS, () => {
@@ -258,12 +368,17 @@ function run(seed: number, c: Case, observe?: (world: World) => void) {
     const expected = new Map([...master.records()].filter(([k]) => prefixes.some((p) => k.startsWith(p))));
     if (sorted(nibs.get(id)!) !== sorted(expected)) violations.push(`(e) the import module of ${id} differs from the master's records`);
   }
-  return { violations, tracked };
+  const history = historyOf(tracked);
+  if (c.mode.order === 'ack-then-write') {
+    const verdict = checkLinearizable(history, kvModel());
+    if (verdict.ok !== true) violations.push(`(f) ${verdict.message}`);
+  }
+  return { violations, tracked, history };
 }
 
 describe('PTD under random faults', () => {
-  test.prop([fc.integer(), caseArbitrary(MODES)], { numRuns: runs(100) })(
-    'single order, no foreign entries, durable acknowledged writes, one answer each, converged import modules',
+  test.prop([fc.integer(), caseArbitrary(MODES)], { numRuns: runs(300) })(
+    'single order, no foreign entries, durable acknowledged writes, one answer each, converged import modules, linearizable clients',
     (seed, c) => {
       const { violations } = run(seed, c);
       expect(violations).toEqual([]);
@@ -271,14 +386,37 @@ describe('PTD under random faults', () => {
   );
 });
 
+/** Whether an answered op certainly changed its key: a put, a delete, or a cas that swapped. */
+const changedKey = (o: KvOp) => o.output !== null && o.input.f !== 'get' && (o.input.f !== 'cas' || ('ok' in o.output && o.output.ok));
+
+/**
+ * The history with one answered read changed to return the value of a write that an answered later
+ * change of the key had overwritten before the read was called: a lost write, as a broken store would
+ * show it. Values are unique, so no linearization explains it. Null when the history has no such read.
+ */
+function withStaleRead(history: readonly KvOp[]): KvOp[] | null {
+  for (const read of history) {
+    if (read.input.f !== 'get' || read.ret === null) continue;
+    const key = read.input.key;
+    for (const older of history) {
+      if (older.input.key !== key || !changedKey(older) || (older.input.f !== 'put' && older.input.f !== 'cas')) continue;
+      const lostValue = older.input.value;
+      const overwritten = history.some((o) => o.input.key === key && changedKey(o) && o.call > older.ret! && o.ret! < read.call);
+      if (overwritten) return history.map((o) => (o === read ? { ...o, output: { value: lostValue } } : o));
+    }
+  }
+  return null;
+}
+
 describe('the random cases exercise the protocol', () => {
   // Guards the property against passing vacuously: over a fixed sample, failovers, fencing, flagged slaves,
-  // catch-up reloads, submitter errors, failed requires and committed writes all occur.
+  // catch-up reloads, submitter errors, failed requires, committed writes, reads that see values, both
+  // answers of a compare-and-set and operations whose outcome stays open all occur.
   test('failovers, fencing, flagging, reloads, errors and both outcomes show up', () => {
     const seen = new Map<string, number>();
     const bump = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1);
     for (const [seed, c] of fc.sample(fc.tuple(fc.integer(), caseArbitrary(MODES)), { seed: 42, numRuns: 25 })) {
-      const { tracked } = run(seed, c, (world) => {
+      const { tracked, history } = run(seed, c, (world) => {
         world.trace.on('ptd.master.ready', (e) => e.epoch > 1 && bump('failover'));
         world.trace.on('ptd.reject-stale', () => bump('reject-stale'));
         world.trace.on('ptd.slave.flagged', () => bump('flagged'));
@@ -290,7 +428,35 @@ describe('the random cases exercise the protocol', () => {
         else if (!a.ok) bump(`error:${a.error}`);
         else bump(a.outcome.ok ? 'ok' : 'require-failed');
       }
+      for (const o of history) {
+        if (o.output === null) bump('open outcome');
+        else if ('value' in o.output) bump(o.output.value === null ? 'read nothing' : 'read a value');
+        else if (o.input.f === 'cas') bump(o.output.ok ? 'cas swapped' : 'cas refused');
+      }
     }
-    for (const k of ['failover', 'reject-stale', 'flagged', 'reload', 'error:timeout', 'ok', 'require-failed']) expect(seen.get(k) ?? 0, k).toBeGreaterThan(0);
+    const expected = ['failover', 'reject-stale', 'flagged', 'reload', 'error:timeout', 'ok', 'require-failed'];
+    for (const k of [...expected, 'open outcome', 'read nothing', 'read a value', 'cas swapped', 'cas refused']) expect(seen.get(k) ?? 0, k).toBeGreaterThan(0);
+  });
+
+  test('the linearizability check rejects the same recordings with one read tampered into a stale one', () => {
+    let tampered = 0;
+    for (const [seed, c] of fc.sample(fc.tuple(fc.integer(), caseArbitrary(MODES.filter((m) => m.order === 'ack-then-write'))), { seed: 7, numRuns: 10 })) {
+      const { history } = run(seed, c);
+      expect(checkLinearizable(history, kvModel()).ok).toBe(true);
+      const stale = withStaleRead(history);
+      if (stale === null) continue;
+      tampered++;
+      expect(checkLinearizable(stale, kvModel()).ok).toBe(false);
+    }
+    expect(tampered).toBeGreaterThanOrEqual(5);
+  });
+
+  test("'write-then-notify', which answers before replicating, is caught losing acknowledged writes", () => {
+    const ablation = MODES.filter((m) => m.order === 'write-then-notify');
+    let caught = 0;
+    for (const [seed, c] of fc.sample(fc.tuple(fc.integer(), caseArbitrary(ablation)), { seed: 42, numRuns: 30 })) {
+      if (checkLinearizable(run(seed, c).history, kvModel()).ok === false) caught++;
+    }
+    expect(caught).toBeGreaterThan(0);
   });
 });

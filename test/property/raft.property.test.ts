@@ -8,15 +8,14 @@
 // node at the end; learners never stand. A failing run's arguments (seed and case) are its replay.
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { RaftPeer, type RaftOptions, type RaftRole } from '../../sim/coord/raft.ts';
+import type { RaftOptions } from '../../sim/coord/raft.ts';
 import { faultScheduleArbitrary } from '../../sim/faults/arbitrary.ts';
 import type { FaultSchedule } from '../../sim/faults/schedule.ts';
 import { FAULT_KINDS, type FaultSpace } from '../../sim/faults/windows.ts';
 import { NS_PER_MS, NS_PER_US } from '../../sim/kernel/time.ts';
 import type { LinkConfig } from '../../sim/net/link.ts';
-import type { Message, NodeId } from '../../sim/net/message.ts';
-import type { NodeContext, NodeProcess } from '../../sim/net/node.ts';
-import { World } from '../../sim/testbed/world.ts';
+import type { NodeId } from '../../sim/net/message.ts';
+import { raftWorld, type Applied } from '../support/raft-world.ts';
 
 const RUNS = Number(process.env.NVSIM_PROPERTY_RUNS ?? 20);
 
@@ -85,44 +84,16 @@ const caseArbitrary: fc.Arbitrary<Case> = fc.constantFrom(3, 5).chain((n) => {
   });
 });
 
-class RaftNode implements NodeProcess {
-  readonly raft: RaftPeer<string>;
-  constructor(ctx: NodeContext, options: RaftOptions<string>) {
-    this.raft = new RaftPeer(ctx, options);
-  }
-  onMessage(from: NodeId, body: Message): void {
-    this.raft.onMessage(from, body);
-  }
-}
-
-interface Applied {
-  index: number;
-  term: number;
-  command: string | null;
-}
-
 /** Plays one case through both phases and returns what every incarnation applied and reported. */
 function play(seed: number, c: Case) {
-  const world = new World({ seed, trace: 'off', defaultLink: JITTERY_LOSSY });
-  const nodes = [...c.voters, LEARNER];
-  const applied = new Map<NodeId, Applied[][]>(nodes.map((id) => [id, []]));
-  const states: { node: NodeId; role: RaftRole; term: number }[] = [];
-  for (const id of nodes) {
-    world.fabric.addNode(id, (ctx) => {
-      const mine: Applied[] = [];
-      applied.get(id)!.push(mine);
-      return new RaftNode(ctx, {
-        ...TIMINGS[c.timing],
-        voters: c.voters,
-        learners: [LEARNER],
-        preVote: c.preVote,
-        maxBatch: c.maxBatch,
-        apply: (index, term, command) => mine.push({ index, term, command }),
-        onStateChange: (s) => states.push({ node: id, role: s.role, term: s.term }),
-      });
-    });
-  }
-  const peer = (id: NodeId) => world.fabric.process<RaftNode>(id)?.raft;
+  const { world, nodes, peer, incarnations, states } = raftWorld({
+    voters: c.voters,
+    learners: [LEARNER],
+    seed,
+    tuning: { ...TIMINGS[c.timing], preVote: c.preVote, maxBatch: c.maxBatch },
+    defaultLink: JITTERY_LOSSY,
+  });
+  const applied = new Map(nodes.map((id) => [id, incarnations(id)]));
   /** The node claiming leadership with the highest term, if any. */
   const claimedLeader = () => {
     let best: NodeId | null = null;

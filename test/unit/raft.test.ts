@@ -3,78 +3,29 @@
 // pre-vote, batching, the disk layout of the log, and the checks on options and proposals.
 import { describe, expect, test } from 'vitest';
 import { RaftLog } from '../../sim/coord/raft-log.ts';
-import { RaftPeer, type RaftOptions, type RaftRole } from '../../sim/coord/raft.ts';
+import { RaftPeer, type RaftOptions } from '../../sim/coord/raft.ts';
 import { NS_PER_MS, NS_PER_S } from '../../sim/kernel/time.ts';
 import type { Message, NodeId } from '../../sim/net/message.ts';
-import type { NodeContext, NodeProcess } from '../../sim/net/node.ts';
+import type { NodeContext } from '../../sim/net/node.ts';
 import { PersistentStore } from '../../sim/net/persistent-store.ts';
 import { World } from '../../sim/testbed/world.ts';
-
-interface Applied {
-  index: number;
-  term: number;
-  command: string | null;
-}
-
-interface StateRecord {
-  node: NodeId;
-  incarnation: number;
-  role: RaftRole;
-  term: number;
-  leader: NodeId | null;
-}
-
-class RaftNode implements NodeProcess {
-  readonly raft: RaftPeer<string>;
-  constructor(ctx: NodeContext, options: RaftOptions<string>) {
-    this.raft = new RaftPeer(ctx, options);
-  }
-  onMessage(from: NodeId, body: Message): void {
-    this.raft.onMessage(from, body);
-  }
-}
-
-type Tuning = Omit<RaftOptions<string>, 'voters' | 'learners' | 'apply' | 'onStateChange'>;
+import { RaftNode, raftWorld, type Applied, type RaftTuning, type StateRecord } from '../support/raft-world.ts';
 
 /**
  * A group of voters (and learners, and spare nodes that start outside both lists) on 1 ms links.
  * `applied(id)` is what the node's current incarnation applied; `incarnations(id)` every incarnation's.
  */
-function group(voters: NodeId[], { learners = [] as NodeId[], spares = [] as NodeId[], seed = 1, tuning = {} as Tuning } = {}) {
-  const world = new World({ seed, trace: 'off' });
-  const appliedBy = new Map<NodeId, Applied[][]>();
-  const states: StateRecord[] = [];
-  for (const id of [...voters, ...learners, ...spares]) {
-    appliedBy.set(id, []);
-    world.fabric.addNode(
-      id,
-      (ctx) => {
-        const mine: Applied[] = [];
-        appliedBy.get(id)!.push(mine);
-        return new RaftNode(ctx, {
-          ...tuning,
-          voters,
-          learners,
-          apply: (index, term, command) => mine.push({ index, term, command }),
-          onStateChange: (s) => states.push({ node: id, incarnation: ctx.incarnation, ...s }),
-        });
-      },
-      { kind: 'controller' },
-    );
-  }
-  const peer = (id: NodeId) => world.fabric.process<RaftNode>(id)!.raft;
-  const up = () => [...appliedBy.keys()].filter((id) => world.fabric.isUp(id));
-  const leaders = () => up().filter((id) => peer(id).isLeader);
+function group(voters: NodeId[], { learners = [] as NodeId[], spares = [] as NodeId[], seed = 1, tuning = {} as RaftTuning } = {}) {
+  const w = raftWorld({ voters, learners, spares, seed, tuning, kind: 'controller' });
+  const peer = (id: NodeId) => w.peer(id)!;
   const theLeader = () => {
-    const ls = leaders();
+    const ls = w.leaders();
     expect(ls).toHaveLength(1);
     return ls[0];
   };
-  const applied = (id: NodeId) => appliedBy.get(id)!.at(-1)!;
-  const incarnations = (id: NodeId) => appliedBy.get(id)!;
-  const runFor = (ns: number) => world.scheduler.runFor(ns);
-  const commands = (id: NodeId) => applied(id).map((a) => a.command);
-  return { world, fabric: world.fabric, peer, leaders, theLeader, applied, incarnations, commands, states, runFor };
+  const runFor = (ns: number) => w.world.scheduler.runFor(ns);
+  const commands = (id: NodeId) => w.applied(id).map((a) => a.command);
+  return { world: w.world, fabric: w.fabric, peer, leaders: w.leaders, theLeader, applied: w.applied, incarnations: w.incarnations, commands, states: w.states, runFor };
 }
 
 const ids = (n: number, prefix = 'c') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -279,7 +230,7 @@ describe('partitions', () => {
  * One real peer 'c1' among puppet voters whose replies the test writes by hand; `inbox(id)` is what a
  * puppet received, `say(id, to, body)` sends as it.
  */
-function puppets(tuning: Tuning, seedDisk?: (log: RaftLog<string>) => void) {
+function puppets(tuning: RaftTuning, seedDisk?: (log: RaftLog<string>) => void) {
   const world = new World({ seed: 1, trace: 'off' });
   const applied: Applied[] = [];
   world.fabric.addNode('c1', (ctx) => {
