@@ -16,9 +16,12 @@ import { ClusterChecks } from './models/cluster-checks.ts';
 import { threeTenantCluster } from './models/cluster-topology.ts';
 import type { NvTestbedOptions } from './models/nv-testbed.ts';
 
-/** The scenario's world, with cluster settings overridden (bench/failover-sweep.ts varies the timeouts). */
-export function setupFailover(world: World, cluster: Omit<NonNullable<NvTestbedOptions['cluster']>, 'instances'> = {}): void {
-  const t = threeTenantCluster(world, { instances: 3, ...cluster });
+/**
+ * The scenario's world, with cluster settings overridden (bench/failover-sweep.ts varies the timeouts) and
+ * the traffic running until `trafficUntil` (a variant with a longer liveness phase keeps probing through it).
+ */
+export function setupFailover(world: World, cluster: Omit<NonNullable<NvTestbedOptions['cluster']>, 'instances'> = {}, trafficUntil?: string): void {
+  const t = threeTenantCluster(world, { instances: 3, ...cluster }, trafficUntil);
   t.at('4500ms', () => t.addVm('a9', { host: 'h2', switch: 'ls-A', mac: '02:00:00:00:01:09', ip: '10.0.0.9' }));
   t.installInvariants().installMetrics();
   new ClusterChecks(t).installInvariants().installMetrics();

@@ -21,7 +21,7 @@ import type { DhtRecord, DhtResult } from '../../sim/store/dht.ts';
 import { runScenario, scenarioFaultTargets, World, type Scenario } from '../../sim/testbed/index.ts';
 import { assertScenarioHolds, faultSpaceOf, PROPERTY_RUNS } from '../support/scenario-property.ts';
 
-const RUNS_PER_SCENARIO = 3;
+const RUNS_PER_SCENARIO = 8;
 const RUNS = PROPERTY_RUNS ?? RUNS_PER_SCENARIO;
 // Shrinking a failure re-runs whole scenarios, dozens of times: give the search all its runs, and the
 // shrinking about a minute (fast-check then reports the smallest counterexample reached so far).
