@@ -117,7 +117,7 @@ export class RequestList {
   private readonly records = new Map<string, AppRecord>();
   /** This incarnation's requests not answered yet, with the app's callback. */
   private readonly waiting = new Map<string, (v: RequestVerdict) => void>();
-  /** Requests this instance is deciding (a transaction or a lock proposal in flight). */
+  /** Requests whose decision transaction this instance has in flight. */
   private readonly deciding = new Set<string>();
   /** Lock and unlock requests whose command this instance has proposed to the coordination manager. */
   private readonly proposed = new Set<string>();
