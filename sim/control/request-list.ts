@@ -97,6 +97,7 @@ interface AppValue {
 }
 
 export const appKey = (ldps: string, chassis: NodeId, name: string) => `${APP}${ldps}/${chassis}/${name}`;
+const chassisOfAppKey = (key: string): NodeId => key.split('/')[2];
 const requestKey = (ldps: string, id: string) => `${REQ}${ldps}/${id}`;
 
 export interface RequestListOptions {
@@ -155,7 +156,7 @@ export class RequestList {
   /** The app flows for a switch, in key order. */
   appRows(chassis: NodeId): FlowRow[] {
     const out: FlowRow[] = [];
-    for (const [key, r] of [...this.records].sort(([a], [b]) => (a < b ? -1 : 1))) if (key.split('/')[2] === chassis) out.push(r.row);
+    for (const [key, r] of [...this.records].sort(([a], [b]) => (a < b ? -1 : 1))) if (chassisOfAppKey(key) === chassis) out.push(r.row);
     return out;
   }
 
@@ -177,7 +178,7 @@ export class RequestList {
     if (key.startsWith(APP)) {
       if (record === null) this.records.delete(key);
       else this.records.set(key, { ...(record.value as AppValue), version: record.version });
-      this.options.onAppRecords(key.split('/')[2]);
+      this.options.onAppRecords(chassisOfAppKey(key));
       return true;
     }
     return false;
