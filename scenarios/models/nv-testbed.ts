@@ -66,6 +66,9 @@ import { DataplaneBuilder } from '../../sim/dataplane/topology-builder.ts';
 import { NS_PER_MS, toNanos, type Nanos } from '../../sim/kernel/time.ts';
 import type { AclSpec } from '../../sim/logical/api-types.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
+import { middleboxHookFactory, type MiddleboxHost, type MiddleboxHostOptions } from '../../sim/middlebox/middlebox-host.ts';
+import { MigrationManager, migrationManagerFactory, type MigrateOptions, type MigrationRecord } from '../../sim/migration/migration-manager.ts';
+import { NetworkManagerNode } from '../../sim/migration/network-manager.ts';
 import type { Message, NodeId } from '../../sim/net/message.ts';
 import type { NodeContext, NodeProcess } from '../../sim/net/node.ts';
 import type { MetricValue, World } from '../../sim/testbed/index.ts';
@@ -94,7 +97,14 @@ export interface NvTestbedOptions {
    * pointed at all of them.
    */
   cluster?: { instances: number; joiners?: readonly JoinerDecl[] } & Partial<Omit<ClusterConfig, 'members'>>;
+  /** A middlebox element and state sharing manager on every switch node (sim/middlebox), with these settings. */
+  middlebox?: MiddleboxHostOptions;
+  /** A migration manager on every host (sim/migration), wired to its element and SSM and to the network manager. */
+  migration?: { retryNs?: Nanos };
 }
+
+/** The network manager's node (seed 003), when the testbed has one. */
+export const NM_NODE = 'nm';
 
 /**
  * A cluster instance that joins late: 'ctl-<instances+1>'… in order. It is a member (a CM learner, a DHT
@@ -203,6 +213,7 @@ export class NvTestbed {
   private readonly vms = new Map<string, VmRecord>();
   private readonly endpoints = new Map<string, EndpointRecord>();
   private readonly poolNodeIds: NodeId[] = [];
+  private readonly hostIds: NodeId[] = [];
   private readonly interiorIds: NodeId[] = [];
   private aclIntent: AclIntent = () => true;
   private indexCache: LogicalIndex | null = null;
@@ -230,6 +241,14 @@ export class NvTestbed {
     const nb = this.nb;
     world.fabric.addNode(NB_NODE, (ctx) => new NorthboundNode(ctx, nb), { kind: 'northbound' });
     this.dp = new DataplaneBuilder(world, options.dataplane);
+    if (options.middlebox !== undefined) this.dp.shared.middlebox = middleboxHookFactory(options.middlebox);
+    if (options.migration !== undefined) {
+      const retry = options.migration.retryNs;
+      this.dp.shared.hostService = migrationManagerFactory((_ctx, host) => {
+        const mb = host.middlebox as MiddleboxHost | null;
+        return { element: mb?.element ?? null, ssm: mb?.ssm ?? null, nm: NM_NODE, ...(retry !== undefined && { retryNs: retry }) };
+      });
+    }
     this.log = new DeliveryLog(world.trace);
     this.disturbances = new Disturbances(world.scheduler, world.trace);
     const settleNs = options.settleNs ?? 200 * NS_PER_MS;
@@ -245,6 +264,17 @@ export class NvTestbed {
     trace.on('switch.flowmod', () => this.counters.flowMods++);
     trace.on('dp.tunnel.send', (e) => this.tunnelFrames.set(e.src, (this.tunnelFrames.get(e.src) ?? 0) + 1));
     trace.on('ctl.compute', () => this.counters.computes++);
+    // A VIF attached or detached by anyone (a migration manager too) moves the VM's record with it.
+    trace.on('dp.vif.attach', (e) => {
+      const vm = this.vms.get(e.vm);
+      if (vm === undefined) return;
+      vm.host = e.node;
+      vm.attached = true;
+    });
+    trace.on('dp.vif.detach', (e) => {
+      const vm = this.vms.get(e.vm);
+      if (vm !== undefined && vm.host === e.node) vm.attached = false;
+    });
     trace.on('phase.liveness', () => {
       this.livenessFromNs = world.now;
     });
@@ -254,6 +284,7 @@ export class NvTestbed {
 
   host(id: NodeId): this {
     this.dp.addHost(id);
+    this.hostIds.push(id);
     return this;
   }
 
@@ -460,6 +491,59 @@ export class NvTestbed {
     }
     this.config('move-vif', `${name} ${from} -> ${to}${options.attachFirst === true ? ' (attach first)' : ''}`);
     return true;
+  }
+
+  /**
+   * The network manager (seed 003) as node 'nm': transport zones of hosts, every logical switch an opaque
+   * network in the first zone, and every host's opaque switch (in the zones that list it, `capacity` VIF
+   * ports, unavailable if listed). Call before start().
+   */
+  networkManager(spec: { zones: Record<string, readonly NodeId[]>; unavailable?: readonly NodeId[]; capacity?: number }): this {
+    this.world.fabric.addNode(NM_NODE, (ctx) => new NetworkManagerNode(ctx), { kind: 'network-manager' });
+    const nm = this.networkManagerNode();
+    const zones = Object.entries(spec.zones);
+    if (zones.length === 0) throw new Error('nv-testbed: the network manager needs at least one transport zone');
+    for (const [tz, hosts] of zones) nm.setZone(tz, hosts);
+    for (const ls of this.nb.switches()) nm.defineNetwork(ls.name, zones[0][0]);
+    for (const host of this.hostIds) {
+      const tzs = zones.filter(([, hosts]) => hosts.includes(host)).map(([tz]) => tz);
+      nm.defineSwitch(host, { tzs, capacity: spec.capacity ?? 16, status: spec.unavailable?.includes(host) === true ? 'unavailable' : 'healthy' });
+    }
+    return this;
+  }
+
+  networkManagerNode(): NetworkManagerNode {
+    const nm = this.world.fabric.process<NetworkManagerNode>(NM_NODE);
+    if (nm === undefined) throw new Error('nv-testbed: the network manager is down or was never added (networkManager())');
+    return nm;
+  }
+
+  /** The migration manager of a host. */
+  migrationManager(host: NodeId): MigrationManager {
+    const service = this.dp.host(host).service;
+    if (!(service instanceof MigrationManager)) throw new Error(`nv-testbed: host '${host}' has no migration manager (option migration)`);
+    return service;
+  }
+
+  /**
+   * Migrates a VM from where it is now to the first of `to` that accepts it (seed 003 placement), through
+   * its host's migration manager. False when its host is down (so `at` retries). Returns the migration id
+   * through `started`, if given.
+   */
+  migrate(name: string, to: NodeId | readonly NodeId[], options: Partial<Omit<MigrateOptions, 'networks'>> = {}, started?: (id: string) => void): boolean {
+    const vm = this.vmRecord(name);
+    if (!vm.attached || !this.world.fabric.isUp(vm.host)) return false;
+    const id = this.migrationManager(vm.host).migrate(name, typeof to === 'string' ? to : [...to], { ...options, networks: [vm.decl.switch] });
+    this.config('migrate', `${name} from ${vm.host} (${id})`);
+    started?.(id);
+    return true;
+  }
+
+  /** Every migration any host's manager has started, in start order. */
+  migrations(): MigrationRecord[] {
+    const out: MigrationRecord[] = [];
+    for (const host of this.hostIds) if (this.world.fabric.isUp(host)) out.push(...this.migrationManager(host).migrations());
+    return out.sort((a, b) => (a.times.start ?? 0) - (b.times.start ?? 0) || (a.id < b.id ? -1 : 1));
   }
 
   private attach(vm: VmRecord, host: NodeId): void {

@@ -37,6 +37,7 @@ import { rowToFlow, type FlowRow } from './flow-text.ts';
 import { NibReplication, type NibTransport } from './nib-replication.ts';
 import type { NorthboundMessage } from './northbound-node.ts';
 import { NorthboundSubscription } from './northbound-subscription.ts';
+import { MigrationAssist } from './migration-assist.ts';
 import { PhysicalFacts } from './physical-facts.ts';
 import { RequestList, type AppRequest, type RequestVerdict } from './request-list.ts';
 import { SwitchManager } from './switch-manager.ts';
@@ -122,6 +123,8 @@ export class ClusterInstance implements NodeProcess {
   readonly requests: RequestList;
   private readonly nib: NibReplication;
   private readonly facts: PhysicalFacts;
+  /** Asks a migrated VM's origin host for its middlebox state when a mastered switch reports it. */
+  private readonly migration: MigrationAssist;
   private readonly northbound: NorthboundSubscription;
   /** The engine's output, by chassis then datapath then row key. */
   private readonly computed = new Map<NodeId, Map<number, Map<string, FlowRow>>>();
@@ -146,6 +149,7 @@ export class ClusterInstance implements NodeProcess {
     const me = ctx.id;
     this.program = buildControlProgram();
     this.facts = new PhysicalFacts(this.program);
+    this.migration = new MigrationAssist(ctx);
     this.program.engine.apply([
       { op: 'activate', datapaths: [] },
       ...(options.poolNodes ?? []).map((chassis) => insertTuple(this.program.physical.poolNode, { chassis })),
@@ -220,6 +224,7 @@ export class ClusterInstance implements NodeProcess {
   onMessage(from: NodeId, body: Message): void {
     const type = body.type;
     if (type.startsWith('nb.')) return this.northbound.onMessage(body as unknown as NorthboundMessage);
+    if (type.startsWith('mig.')) return void this.migration.onMessage(from, body);
     if (this.cm.onMessage(from, body) || this.ptd.onMessage(from, body) || this.dht?.onMessage(from, body)) return;
     if (!isOpenflowMessage(body)) return;
     const m = body as unknown as SwitchToController;
@@ -282,6 +287,7 @@ export class ClusterInstance implements NodeProcess {
     const known = this.reported.get(id);
     const same = known !== undefined ? JSON.stringify(sortPorts(known)) === JSON.stringify(sortPorts(ports)) : this.facts.same(id, ports);
     this.reported.set(id, ports);
+    this.migration.onPorts(id, ports);
     if (same) return;
     this.nib.write(`${PHYS}${id}`, { epoch, ports: sortPorts(ports) } satisfies PhysValue);
   }
@@ -333,6 +339,7 @@ export class ClusterInstance implements NodeProcess {
       if (switches.has(id)) continue;
       this.switches.disconnect(id);
       this.reported.delete(id);
+      this.migration.forget(id);
     }
     for (const [id, epoch] of switches) if (before.get(id) !== epoch) this.claimSwitch(id);
   }

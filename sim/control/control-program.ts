@@ -13,10 +13,11 @@ import { addLogicalSwitchRules } from './rules/logical-switch-rules.ts';
 import { addPhysicalRules } from './rules/physical-rules.ts';
 import { addReplicationRules } from './rules/replication-rules.ts';
 import { addGatewayRules } from './rules/gateway-rules.ts';
+import { addMiddleboxRules } from './rules/middlebox-rules.ts';
 import { addRouterRules } from './rules/router-rules.ts';
 
 /** Column types of every LCP relation (names and strings are strings; everything else is a number). */
-const STRING_COLUMNS = new Set(['name', 'tenant', 'type', 'vif_id', 'network', 'gateway', 'direction', 'action']);
+const STRING_COLUMNS = new Set(['name', 'tenant', 'type', 'vif_id', 'network', 'gateway', 'direction', 'action', 'kind', 'default_action']);
 
 function lcpSchema(relation: RelationName): Record<string, 'number' | 'string'> {
   return Object.fromEntries(RELATION_COLUMNS[relation].map((c) => [c, STRING_COLUMNS.has(c) ? 'string' : 'number']));
@@ -51,6 +52,8 @@ export function buildControlProgram(): ControlProgram {
   const portChassis = engine.relation('port_chassis', { dp: 'number', port: 'number', chassis: 'string', ofport: 'number' }, { ...dpKey, output: false });
   /** The chassis that implement a datapath (placement). */
   const dpChassis = engine.relation('dp_chassis', { dp: 'number', chassis: 'string' }, { ...dpKey, output: false });
+  /** The chassis that implement a router: those implementing one of its switches (router-rules.ts). */
+  const routerChassis = engine.relation('router_chassis', { dp: 'number', chassis: 'string' }, { ...dpKey, output: false });
   /** The flows for each switch, the program's output. */
   const physicalFlow = engine.relation(
     'physical_flow',
@@ -58,13 +61,14 @@ export function buildControlProgram(): ControlProgram {
     dpKey,
   );
 
-  const program: ControlProgram = { engine, lcp, physical, logicalFlow, portChassis, dpChassis, physicalFlow };
+  const program: ControlProgram = { engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, physicalFlow };
   addLogicalSwitchRules(program);
   addAclRules(program);
   addRouterRules(program);
   addPhysicalRules(program);
   addReplicationRules(program);
   addGatewayRules(program);
+  addMiddleboxRules(program);
   return program;
 }
 
@@ -81,6 +85,7 @@ export interface ProgramParts {
   readonly logicalFlow: Relation<LogicalFlowRow>;
   readonly portChassis: Relation<{ readonly dp: number; readonly port: number; readonly chassis: string; readonly ofport: number }>;
   readonly dpChassis: Relation<{ readonly dp: number; readonly chassis: string }>;
+  readonly routerChassis: Relation<{ readonly dp: number; readonly chassis: string }>;
   readonly physicalFlow: Relation<FlowRow>;
 }
 

@@ -21,6 +21,7 @@ import { buildControlProgram, type ControlProgram } from './control-program.ts';
 import { rowToFlow, type FlowRow } from './flow-text.ts';
 import type { NorthboundMessage } from './northbound-node.ts';
 import { NorthboundSubscription } from './northbound-subscription.ts';
+import { MigrationAssist } from './migration-assist.ts';
 import { PhysicalFacts } from './physical-facts.ts';
 import { SwitchManager } from './switch-manager.ts';
 
@@ -52,6 +53,8 @@ export class ControllerNode implements NodeProcess {
   /** Each switch's ports as last reported (also on disk, one key per switch). */
   private readonly facts: PhysicalFacts;
   private readonly northbound: NorthboundSubscription;
+  /** Asks a migrated VM's origin host for its middlebox state when a switch reports it. */
+  private readonly migration: MigrationAssist;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -59,6 +62,7 @@ export class ControllerNode implements NodeProcess {
   ) {
     this.program = buildControlProgram();
     this.facts = new PhysicalFacts(this.program);
+    this.migration = new MigrationAssist(ctx);
     this.switches = new SwitchManager(ctx, { ...options, onPorts: (id, ports) => this.onAuditPorts(id, ports) });
     // Compute for every datapath: one instance is master of all of them.
     this.program.engine.apply((options.poolNodes ?? []).map((chassis) => insertTuple(this.program.physical.poolNode, { chassis })));
@@ -75,6 +79,7 @@ export class ControllerNode implements NodeProcess {
 
   onMessage(from: NodeId, body: Message): void {
     if (body.type.startsWith('nb.')) return this.northbound.onMessage(body as unknown as NorthboundMessage);
+    if (body.type.startsWith('mig.')) return void this.migration.onMessage(from, body);
     if (!isOpenflowMessage(body)) return;
     const m = body as unknown as SwitchToController;
     if (m.type === 'of.hello') return this.onSwitchPorts(from, [...m.ports], true);
@@ -95,6 +100,7 @@ export class ControllerNode implements NodeProcess {
     if (!this.facts.has(id)) this.ctx.disk.put(SWITCHES_KEY, [...(this.ctx.disk.get<NodeId[]>(SWITCHES_KEY) ?? []), id]);
     this.ctx.disk.put(portsKey(id), ports);
     const changes = this.facts.replace(id, ports);
+    this.migration.onPorts(id, ports);
     if (hello) this.switches.connect(id);
     this.recompute(hello ? `hello ${id}` : `port-status ${id}`, changes);
   }
@@ -104,6 +110,8 @@ export class ControllerNode implements NodeProcess {
    * was lost), it replaces the switch's facts. Equal lists change nothing (and write nothing to disk).
    */
   private onAuditPorts(id: NodeId, ports: readonly Port[]): void {
+    // A restarted controller has its facts from disk: only the audit shows it a port's origin again.
+    this.migration.onPorts(id, ports);
     if (this.facts.same(id, ports)) return;
     const trace = this.ctx.trace;
     if (trace.active) trace.emit('ctl.ports.repair', { controller: this.ctx.id, switch: id });

@@ -6,10 +6,15 @@ import type { Nanos } from '../kernel/time.ts';
 import { isMulticastMac, prefixMask } from './headers.ts';
 import { flowKey, isRangeMove, MOVE_FIELD_BITS, type Action, type Flow, type Match } from './flow.ts';
 import { isField, type FieldValues } from './field-values.ts';
+import type { MiddleboxMode } from './middlebox-hook.ts';
 
 /** Tables 0..MAX_TABLE; OpenFlow allows 0..254. */
 export const MAX_TABLE = 254;
 export const MAX_PRIORITY = 65535;
+/** The longest note text a flow may carry (a middlebox record must fit). */
+export const MAX_NOTE_LENGTH = 4096;
+
+const MIDDLEBOX_MODES: ReadonlySet<string> = new Set<MiddleboxMode>(['inspect', 'reply-only', 'copy']);
 
 const MATCH_KEYS: ReadonlySet<string> = new Set([
   'inPort', 'tunKey', 'tunMeta', 'metadata', 'ctState', 'reg0', 'reg1', 'reg2', 'reg3', 'reg4', 'reg5', 'reg6', 'reg7',
@@ -153,6 +158,14 @@ function validateAction(a: Action, where: () => string): void {
       return;
     case 'controller':
       if (typeof a.reason !== 'string') throw new Error(`${where()}: controller action needs a reason`);
+      return;
+    case 'middlebox':
+      if (!isWhole(a.tag) || a.tag < 1) throw new Error(`${where()}: middlebox tag must be a whole number >= 1`);
+      if (!MIDDLEBOX_MODES.has(a.mode)) throw new Error(`${where()}: middlebox mode must be one of ${[...MIDDLEBOX_MODES].join(', ')}, not ${JSON.stringify(a.mode)}`);
+      if (!isWhole(a.table) || a.table > MAX_TABLE) throw new Error(`${where()}: middlebox resume table outside 0..${MAX_TABLE}`);
+      return;
+    case 'note':
+      if (typeof a.text !== 'string' || a.text.length > MAX_NOTE_LENGTH) throw new Error(`${where()}: note text must be a string of at most ${MAX_NOTE_LENGTH} characters`);
       return;
     case 'dec-ttl':
     case 'drop':

@@ -1,7 +1,8 @@
 // A switch's flow tables 0..MAX_TABLE: the flows by key and by cookie, one classifier per table, and the
 // per-flow packet and byte counters. Owns what OpenFlow's flow-mod commands do to a table (add replaces
 // the same key and resets its counters; modify keeps them; strict delete by key; delete by cookie) and
-// the dump order. Does not execute actions (pipeline.ts) or speak the controller protocol.
+// the dump order, and a per-table revision that tells watchers (the switch's host database) cheaply
+// whether a table changed. Does not execute actions (pipeline.ts) or speak the controller protocol.
 
 import type { Nanos } from '../kernel/time.ts';
 import { flowKey, type Flow } from './flow.ts';
@@ -13,6 +14,8 @@ export class FlowTable {
   private readonly tables = new Map<number, Classifier>();
   private readonly byKey = new Map<string, FlowEntry>();
   private readonly byCookie = new Map<string, Set<FlowEntry>>();
+  /** Per table, how many times a flow was installed, changed or removed there. */
+  private readonly revisions = new Map<number, number>();
   private nextSeq = 1;
 
   get size(): number {
@@ -32,6 +35,7 @@ export class FlowTable {
     this.byKey.set(key, entry);
     this.classifier(flow.table).insert(entry);
     this.cookieSet(flow.cookie).add(entry);
+    this.touch(flow.table);
     return entry;
   }
 
@@ -49,6 +53,7 @@ export class FlowTable {
       this.cookieSet(flow.cookie).add(entry);
     }
     entry.flow = flow;
+    this.touch(flow.table);
     return entry;
   }
 
@@ -70,9 +75,15 @@ export class FlowTable {
   }
 
   clear(): void {
+    for (const table of this.tables.keys()) this.touch(table);
     this.tables.clear();
     this.byKey.clear();
     this.byCookie.clear();
+  }
+
+  /** Changes whenever a flow of `table` is installed, modified or removed (0 for a table never touched). */
+  revision(table: number): number {
+    return this.revisions.get(table) ?? 0;
   }
 
   get(key: string): FlowEntry | undefined {
@@ -110,6 +121,11 @@ export class FlowTable {
     this.byKey.delete(entry.key);
     this.tables.get(entry.table)!.remove(entry);
     this.uncookie(entry);
+    this.touch(entry.table);
+  }
+
+  private touch(table: number): void {
+    this.revisions.set(table, this.revision(table) + 1);
   }
 
   private uncookie(entry: FlowEntry): void {

@@ -10,9 +10,10 @@
 //              (or a flood/unknown marker) — both ports, so the receiver's egress stages still see inport
 //   metadata   the logical datapath being processed
 //   reg0..reg7 scratch registers (reg6: logical ingress port, reg7: logical egress port by convention)
-//   ctState    connection-tracking state bits (reserved for the middlebox issue)
+//   ctState    connection-tracking state bits a middlebox verdict sets (middlebox-hook.ts: CT_*)
 
 import { formatCidr, formatIpv4, formatMac, type Ipv4Prefix } from './headers.ts';
+import type { MiddleboxMode } from './middlebox-hook.ts';
 
 export type HeaderField = 'ethSrc' | 'ethDst' | 'ethType' | 'ipSrc' | 'ipDst' | 'ipProto' | 'ipTtl' | 'l4Src' | 'l4Dst' | 'tcpFlags';
 export type RegisterField = 'reg0' | 'reg1' | 'reg2' | 'reg3' | 'reg4' | 'reg5' | 'reg6' | 'reg7';
@@ -56,7 +57,16 @@ export type Action =
   /** Sends the packet to the controller (packet-in). */
   | { readonly type: 'controller'; readonly reason: string }
   /** Explicit drop: stops processing. (A flow with no output also drops.) */
-  | { readonly type: 'drop' };
+  | { readonly type: 'drop' }
+  /**
+   * Hands the packet to the host-local middlebox element's slice `tag`, keyed by the VM id in reg5. In
+   * 'inspect' and 'reply-only' modes this ends the current pass: a passed packet is recirculated at `table`
+   * (registers and metadata kept), anything else stops. In 'copy' mode the element gets a copy and the
+   * actions carry on. Semantics in pipeline.ts.
+   */
+  | { readonly type: 'middlebox'; readonly tag: number; readonly mode: MiddleboxMode; readonly table: number }
+  /** Does nothing when executed (OVS note): carries text, e.g. a middlebox record in the host database. */
+  | { readonly type: 'note'; readonly text: string };
 
 export interface Flow {
   readonly table: number;
@@ -137,6 +147,10 @@ export function formatAction(a: Action): string {
       return `controller:${a.reason}`;
     case 'drop':
       return 'drop';
+    case 'middlebox':
+      return `middlebox(tag=${a.tag},mode=${a.mode},table=${a.table})`;
+    case 'note':
+      return `note:${a.text}`;
   }
 }
 
@@ -151,7 +165,13 @@ export function formatFlow(f: Flow): string {
   return `table=${f.table} priority=${f.priority}${match === '' ? '' : ` ${match}`} actions=${f.actions.map(formatAction).join(',') || 'drop'} cookie=${f.cookie}`;
 }
 
-/** Whether two flows are the same flow with the same actions and cookie (for table comparisons). */
+/**
+ * Whether two flows are the same flow with the same actions and cookie (for table comparisons). Compared
+ * action by action rather than as one line: a note's text may contain the comma that separates actions.
+ */
 export function flowsEqual(a: Flow, b: Flow): boolean {
-  return formatFlow(a) === formatFlow(b);
+  if (a.table !== b.table || a.priority !== b.priority || a.cookie !== b.cookie || a.actions.length !== b.actions.length) return false;
+  if (formatMatch(a.match) !== formatMatch(b.match)) return false;
+  for (let i = 0; i < a.actions.length; i++) if (formatAction(a.actions[i]) !== formatAction(b.actions[i])) return false;
+  return true;
 }

@@ -4,10 +4,23 @@ export * from './flow.ts';
 export { ARP_OP_REPLY, ARP_OP_REQUEST, arpReply, arpRequest, isArpReply, isArpRequest } from './arp.ts';
 export { headersWith, ipv4Headers, tcpHeaders, udpHeaders } from './header-builder.ts';
 export { fieldValues, headersOf, initialFieldValues, isField, type FieldValues, type PipelineFieldValues } from './field-values.ts';
-export { FlowEntry, MAX_PRIORITY, MAX_TABLE, matchesValues, validateFlow } from './flow-entry.ts';
+export * from './middlebox-hook.ts';
+export { FlowEntry, MAX_NOTE_LENGTH, MAX_PRIORITY, MAX_TABLE, matchesValues, validateFlow } from './flow-entry.ts';
 export { Classifier } from './classifier.ts';
 export { FlowTable } from './flow-table.ts';
-export { MAX_RESUBMIT_DEPTH, flowHits, runActions, runPipeline, type FlowHit, type PipelineDropReason, type PipelineOutput, type PipelinePunt, type PipelineResult } from './pipeline.ts';
+export {
+  MAX_RESUBMIT_DEPTH,
+  flowHits,
+  runActions,
+  runPipeline,
+  type FlowHit,
+  type PipelineBuffered,
+  type PipelineDropReason,
+  type PipelineMiddleboxCall,
+  type PipelineOutput,
+  type PipelinePunt,
+  type PipelineResult,
+} from './pipeline.ts';
 export { PHYSICAL_PORT, TUNNEL_PORT_BASE, PortTable, type PhysicalPort, type Port, type TunnelPort, type VifPort } from './ports.ts';
 export { PacketIds } from './packet-ids.ts';
 export type * from './openflow.ts';

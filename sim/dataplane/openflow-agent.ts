@@ -4,7 +4,8 @@
 // messages (port-status, packet-in). Owns the channel state, which is volatile: a restarted switch
 // forgets roles, the highest generation and every controller's sequence, as ovs-vswitchd forgets its
 // connections. Does not own ports or their persistence (the node does, through the hooks) nor
-// forwarding (switch.ts).
+// forwarding (switch.ts), nor the middlebox element's view of the host database: after each applied
+// flow-mod or bundle it only asks the switch to resync that view.
 //
 // Roles: every configured controller starts 'equal'. A master role-request demotes any other master to
 // slave. Asynchronous messages go to configured controllers that are not slaves; a slave's flow-mods are
@@ -248,6 +249,8 @@ export class OpenflowAgent {
           break;
       }
     }
+    // Once per applied message, so the element sees a bundle's records together.
+    this.sw.syncHostDatabase();
   }
 
   /** Answers every dump; one newer than anything seen from the controller also resets its sequence. */

@@ -3,7 +3,9 @@
 // pipeline, follow every output through tunnels to the next switches (and through external segments),
 // and report, for every switch crossed, the flows hit in order, and where every copy ends: delivered to
 // which VMs or endpoints, dropped where and why, punted to the controller, or lost in the network as it
-// is now (remote down or partitioned away). Nothing changes: no counters, no packet ids, no learning.
+// is now (remote down or partitioned away). Middlebox actions are followed with the elements' what-if
+// verdicts (a pass continues at its resume table; a reject's response is a delivery to the sending VM).
+// Nothing changes: no counters, no packet ids, no learning, no middlebox state.
 // Owns the walk; each switch's part is SoftwareSwitch.trace.
 //
 // Copies are followed breadth-first; the walk stops after MAX_TRACE_HOPS switch passes (a forwarding
@@ -99,6 +101,9 @@ function walk(fabric: Fabric, first: Step): NetworkTrace {
     out.switches.push(st);
     for (const p of st.punts) out.punts.push({ node: step.node, ...p });
     if (st.drop !== null) out.drops.push({ node: step.node, reason: st.drop.reason, table: st.drop.table, port: -1 });
+    if (st.response !== null && st.response.vm !== '' && node instanceof HostNode && node.hasVm(st.response.vm)) {
+      out.delivered.push({ node: step.node, kind: 'vm', name: st.response.vm, headers: st.response.headers });
+    }
     for (const o of st.outputs) {
       const copy: Packet = { id: 0, headers: o.headers, payloadBytes: step.packet.payloadBytes };
       if (o.kind === 'no-port') {

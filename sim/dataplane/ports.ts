@@ -21,6 +21,11 @@ export interface VifPort {
   readonly vifId: string;
   readonly vm: string;
   readonly mac: number;
+  /**
+   * The host a migrated-in VM came from (the hypervisor's external id for a migration), until its state
+   * handoff is done: a controller mastering this switch asks that host for the VM's middlebox state.
+   */
+  readonly origin?: NodeId;
 }
 
 export interface TunnelPort {

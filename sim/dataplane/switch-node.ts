@@ -16,13 +16,26 @@ import type { PacketIds } from './packet-ids.ts';
 import type { PipelinePunt } from './pipeline.ts';
 import { PHYSICAL_PORT, TUNNEL_PORT_BASE, type PhysicalPort, type Port, type TunnelPort, type VifPort } from './ports.ts';
 import { SoftwareSwitch } from './switch.ts';
+import type { MiddleboxHook, MiddleboxHookFactory } from './middlebox-hook.ts';
 import './trace-events.ts';
 
 /** What every data-plane node of one world shares: the packet id source and the settings. */
 export interface DataplaneShared {
   readonly packetIds: PacketIds;
   readonly options: DataplaneOptions;
+  /** Builds each switch node's host-local middlebox element (none: a middlebox action drops the packet). */
+  middlebox?: MiddleboxHookFactory;
+  /** Builds each hypervisor host's services beside its VMs (a VM migration manager). */
+  hostService?: HostServiceFactory;
 }
+
+/** A host-local service: it gets the fabric messages the host's switch does not handle itself. */
+export interface HostService {
+  onMessage(from: NodeId, body: Message): boolean;
+}
+
+/** Called at every (re)start of a host, after its VMs are back; `host` is the HostNode (host-node.ts). */
+export type HostServiceFactory = (ctx: NodeContext, host: SwitchNode) => HostService;
 
 export interface DataplaneOptions {
   /** Hello is re-sent this often to a controller that has not answered yet; 0 sends it once. */
@@ -54,16 +67,20 @@ interface NextPorts {
 export class SwitchNode implements NodeProcess {
   readonly switch: SoftwareSwitch;
   readonly agent: OpenflowAgent;
+  /** The host-local middlebox element, when the world has one (volatile, rebuilt at every restart). */
+  readonly middlebox: (MiddleboxHook & { onMessage?(from: NodeId, body: Message): boolean }) | null;
 
   constructor(
     protected readonly ctx: NodeContext,
     protected readonly shared: DataplaneShared,
   ) {
+    this.middlebox = shared.middlebox?.(ctx) ?? null;
     this.switch = new SoftwareSwitch({
       ctx,
       packetIds: shared.packetIds,
       deliver: (port, packet) => this.deliver(port, packet),
       packetIn: (punt, packet) => this.packetIn(punt, packet),
+      middlebox: this.middlebox,
     });
     this.agent = new OpenflowAgent(ctx, this.switch, { configureTunnels: (add, remove) => this.configureTunnels(add, remove) }, shared.options.helloIntervalNs);
     const disk = ctx.disk;
@@ -87,7 +104,13 @@ export class SwitchNode implements NodeProcess {
         return this.onPhysicalFrame(from, body as PhysicalFrame);
       default:
         if (body.type.startsWith('of.')) this.agent.handle(from, body as unknown as ControllerToSwitch);
+        else this.onOtherMessage(from, body);
     }
+  }
+
+  /** Messages for host-local software: the middlebox element's here; subclasses add their own. */
+  protected onOtherMessage(from: NodeId, body: Message): boolean {
+    return this.middlebox?.onMessage?.(from, body) ?? false;
   }
 
   // ---- configuration (persistent) ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The data plane's journal entries. Per-packet events (`dp.vm.*`, `dp.ext.*`, `dp.pipeline`, `dp.drop`,
-// `dp.tunnel.send`, `dp.phys.send`, `dp.packet-in`, `switch.flowmod`) are recorded at level full through
+// `dp.middlebox*`, `dp.tunnel.send`, `dp.phys.send`, `dp.packet-in`, `switch.flowmod`) are recorded at level full through
 // trace.detail; configuration and fencing events (`dp.vif.*`, `dp.tunnel.add|remove`, `switch.hello`,
 // `switch.role*`, `switch.flowmod.reject-*`) at level summary through trace.emit. Declared here, emitted
 // by the data-plane modules only.
@@ -9,7 +9,8 @@
 import type { NodeId } from '../net/message.ts';
 import type { Headers } from './headers.ts';
 import type { ControllerRole } from './openflow.ts';
-import type { FlowHit, PipelineDropReason } from './pipeline.ts';
+import type { MiddleboxMode } from './middlebox-hook.ts';
+import type { FlowHit, PipelineDropReason, PipelineMiddleboxCall } from './pipeline.ts';
 
 /** Why a packet went no further. Pipeline reasons, plus those the switch, VM stacks and segments add. */
 export type DropReason =
@@ -33,6 +34,13 @@ declare module '../kernel/trace.ts' {
     'dp.pipeline': { node: NodeId; packetId: number; inPort: number; hits: FlowHit[]; outputs: number[]; punts: number; drop: PipelineDropReason | null };
     /** `table` is the table that missed or stopped, `port` the port involved; -1 when not applicable. */
     'dp.drop': { node: NodeId; packetId: number; reason: DropReason; table: number; port: number };
+    /** A middlebox action ran on the packet: the element's verdict ('no-middlebox': the node has none). */
+    'dp.middlebox': { node: NodeId; packetId: number; tag: number; vmKey: number; mode: MiddleboxMode; verdict: PipelineMiddleboxCall['verdict'] };
+    /**
+     * A reject's response to the rejected packet `packetId`: sent back out of its in_port `port` as packet
+     * `responseId` when that port is a local VM's VIF; otherwise not sent (`responseId` -1).
+     */
+    'dp.middlebox.response': { node: NodeId; packetId: number; responseId: number; port: number; sent: boolean };
     'dp.tunnel.send': { src: NodeId; dst: NodeId; packetId: number; tunKey: number; tunMeta: number; bytes: number };
     /** A frame between a gateway's physical port and an external segment (either direction). */
     'dp.phys.send': { src: NodeId; dst: NodeId; packetId: number; bytes: number };

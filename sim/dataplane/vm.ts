@@ -1,6 +1,10 @@
 // A VM on a hypervisor host: a name, one vNIC (MAC, IPv4) attached to a VIF port with an interface id,
 // and the vNIC's network stack (ip-stack.ts). Owns the VM's description and its volatile runtime state
-// (the stack's ARP cache and receive log); the host owns attachment and the port.
+// (the stack's ARP cache and receive log, whether it runs or is stunned, and what a stunned VM lost);
+// the host owns attachment and the port.
+//
+// A stunned VM (a migration's stop-and-copy, or provisioned at a destination but not started) executes
+// nothing: what it would send is dropped and what reaches its vNIC is lost, both counted.
 
 import type { NodeContext } from '../net/node.ts';
 import { IpStack, type NicSpec, type ReceivedPacket, type StackHost } from './ip-stack.ts';
@@ -13,8 +17,15 @@ export interface VmSpec extends NicSpec {
   readonly vifId: string;
 }
 
+export type VmRunState = 'running' | 'stunned';
+
 export class Vm {
   readonly stack: IpStack;
+  runState: VmRunState = 'running';
+  /** Packets the VM would have sent while stunned. */
+  droppedSends = 0;
+  /** Packets that reached the vNIC while the VM was stunned. */
+  lostDeliveries = 0;
 
   constructor(
     readonly spec: VmSpec,

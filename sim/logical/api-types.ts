@@ -5,7 +5,7 @@
 // Address text follows OVN's Logical_Switch_Port columns: an address entry is "MAC IP IP..." or
 // "unknown"; a port-security entry is "MAC IP[/len]...". MACs are written "02:00:00:00:00:01".
 
-import type { AclAction, AclDirection } from './relations.ts';
+import type { AclAction, AclDirection, MiddleboxKind, MiddleboxRuleAction } from './relations.ts';
 
 export interface SwitchSpec {
   name: string;
@@ -121,8 +121,87 @@ export interface AclUpdate {
   match?: AclMatchSpec;
 }
 
+/**
+ * A logical middlebox (seed 001 §1.7): attached out of band to a router (packets reach it through
+ * middlebox policies) or inline on the wire of a 'vif' switch port (all the port's traffic, both ways).
+ * Give exactly one of `router` and `wire`.
+ */
+export interface MiddleboxSpec {
+  name: string;
+  kind: MiddleboxKind;
+  /** A router has at most one middlebox that is not 'ids', plus any number of 'ids'. */
+  router?: string;
+  /** A 'vif' switch port; at most one middlebox per wire. */
+  wire?: string;
+  /** What a firewall does with a new connection no rule matches; default 'allow' (only firewalls may drop). */
+  defaultAction?: 'allow' | 'drop';
+}
+
+export interface MiddleboxUpdate {
+  name?: string;
+  defaultAction?: 'allow' | 'drop';
+}
+
+/** Every field given must match; forms as in AclMatchSpec (an L4 port needs ipProto tcp or udp). */
+export interface MiddleboxPolicyMatchSpec {
+  ipSrc?: string;
+  ipDst?: string;
+  ipProto?: 'tcp' | 'udp' | 'icmp' | number;
+  l4Dst?: number | readonly [number, number];
+}
+
+/** A policy-routing rule of a router: routed packets that match go to the router's middlebox first. */
+export interface MiddleboxPolicySpec {
+  name: string;
+  /** A middlebox attached to a router. */
+  middlebox: string;
+  /** 0..32767, higher first. */
+  priority: number;
+  match?: MiddleboxPolicyMatchSpec;
+}
+
+/** `match`, when given, replaces the whole match; `middlebox` must be on the same router. */
+export interface MiddleboxPolicyUpdate {
+  name?: string;
+  middlebox?: string;
+  priority?: number;
+  match?: MiddleboxPolicyMatchSpec;
+}
+
+export interface MiddleboxRuleMatchSpec extends MiddleboxPolicyMatchSpec {
+  l4Src?: number | readonly [number, number];
+}
+
+/**
+ * One rule of a middlebox. Actions by kind: firewall allow | drop | reject; nat snat | dnat (with `to`);
+ * lb lb (the match names the VIP: a single ipDst, ipProto tcp or udp and a single l4Dst; `backends` the
+ * pool); ids alert. Fields another kind's rules use are errors.
+ */
+export interface MiddleboxRuleSpec {
+  name: string;
+  middlebox: string;
+  /** 0..32767, higher first. */
+  priority: number;
+  action: MiddleboxRuleAction;
+  match?: MiddleboxRuleMatchSpec;
+  /** nat: the translated address, "ip", "ip:port" or "ip:low-high" (no port keeps the packet's). */
+  to?: string;
+  /** lb: at least one "ip:port", no repeats. */
+  backends?: readonly string[];
+}
+
+/** `match` and `backends`, when given, replace the old ones. */
+export interface MiddleboxRuleUpdate {
+  name?: string;
+  priority?: number;
+  action?: MiddleboxRuleAction;
+  match?: MiddleboxRuleMatchSpec;
+  to?: string;
+  backends?: readonly string[];
+}
+
 export interface DeleteOptions {
-  /** Also delete what depends on the entity (ports, peer ports, routes and ACLs naming them). */
+  /** Also delete what depends on the entity (ports, peer ports, routes, ACLs, middleboxes, their policies and rules). */
   cascade?: boolean;
 }
 
@@ -189,4 +268,48 @@ export interface AclView {
   direction: AclDirection;
   action: AclAction;
   match: AclMatchSpec;
+}
+
+export interface MiddleboxView {
+  name: string;
+  kind: MiddleboxKind;
+  tenant: string;
+  /** The router's or the switch's datapath key. */
+  dp: number;
+  mb: number;
+  /** The external slice id. */
+  tag: number;
+  defaultAction: 'allow' | 'drop';
+  /** Attached to this router... */
+  router?: string;
+  /** ...or inline on the wire of port `wire` of this switch. */
+  switch?: string;
+  wire?: string;
+  /** Policy and rule names, sorted. */
+  policies: string[];
+  rules: string[];
+}
+
+export interface MiddleboxPolicyView {
+  name: string;
+  middlebox: string;
+  router: string;
+  dp: number;
+  policy: number;
+  priority: number;
+  match: MiddleboxPolicyMatchSpec;
+}
+
+export interface MiddleboxRuleView {
+  name: string;
+  middlebox: string;
+  dp: number;
+  rule: number;
+  priority: number;
+  action: MiddleboxRuleAction;
+  match: MiddleboxRuleMatchSpec;
+  /** nat rules. */
+  to?: string;
+  /** lb rules, sorted by address then port. */
+  backends?: string[];
 }

@@ -1,9 +1,10 @@
 // What depends on a logical port, and the deletions a cascade makes. Owns the dependency rules between
-// entities: ACLs name switch ports, static routes name router ports, and a router port and its
-// 'router'-type switch port exist only as a pair. Shared by the *-ops.ts files, which decide whether a
+// entities: ACLs name switch ports, static routes name router ports, a router port and its 'router'-type
+// switch port exist only as a pair, a middlebox hangs off its router or its wire's port, and policies and
+// rules name their middlebox. Shared by the *-ops.ts files, which decide whether a
 // dependency is an error (no cascade) or goes too (cascade).
 
-import type { AclRecord, RouterPortRecord, StaticRouteRecord, SwitchPortRecord } from './entities.ts';
+import type { AclRecord, MiddleboxPolicyRecord, MiddleboxRecord, MiddleboxRuleRecord, RouterPortRecord, StaticRouteRecord, SwitchPortRecord } from './entities.ts';
 import { entityId } from './entities.ts';
 import { byName } from './input-checks.ts';
 import type { ModelState } from './model-state.ts';
@@ -25,9 +26,40 @@ export function routesVia(st: ModelState, p: RouterPortRecord): StaticRouteRecor
     .filter((r) => r.outPort === p.port);
 }
 
-/** Deletes a non-router switch port and the ACLs that name it. */
+/** The middleboxes on datapath `dp` (attached to the router, or inline on the switch's wires), by name. */
+export function middleboxesOn(st: ModelState, dp: number): MiddleboxRecord[] {
+  return st.middleboxesOf
+    .members(dp)
+    .map((id) => st.middleboxes.get(id)!)
+    .sort(byName);
+}
+
+export function policiesOf(st: ModelState, m: MiddleboxRecord): MiddleboxPolicyRecord[] {
+  return st.policiesOf
+    .members(entityId.middlebox(m.dp, m.key))
+    .map((id) => st.middleboxPolicies.get(id)!)
+    .sort(byName);
+}
+
+export function rulesOf(st: ModelState, m: MiddleboxRecord): MiddleboxRuleRecord[] {
+  return st.rulesOf
+    .members(entityId.middlebox(m.dp, m.key))
+    .map((id) => st.middleboxRules.get(id)!)
+    .sort(byName);
+}
+
+/** Deletes a middlebox with its policies and rules. */
+export function removeMiddleboxCascade(st: ModelState, m: MiddleboxRecord): void {
+  for (const p of policiesOf(st, m)) st.removeMiddleboxPolicy(entityId.middleboxPolicy(p.dp, p.key));
+  for (const r of rulesOf(st, m)) st.removeMiddleboxRule(entityId.middleboxRule(r.dp, r.key));
+  st.removeMiddlebox(entityId.middlebox(m.dp, m.key));
+}
+
+/** Deletes a non-router switch port, the ACLs that name it and the middlebox on its wire. */
 export function removeSwitchPortCascade(st: ModelState, p: SwitchPortRecord): void {
   for (const a of aclsNaming(st, p)) st.removeAcl(entityId.acl(a.dp, a.key));
+  const inline = st.middleboxOnWire(p.dp, p.port);
+  if (inline !== undefined) removeMiddleboxCascade(st, inline);
   st.removeSwitchPort(p.dp, p.port);
 }
 

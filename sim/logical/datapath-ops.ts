@@ -9,7 +9,7 @@ import { parsePrefix } from './address-text.ts';
 import type { RouterRecord, SwitchRecord } from './entities.ts';
 import { byName, checkFields, checkName, listNames, q } from './input-checks.ts';
 import type { ModelState } from './model-state.ts';
-import { removeRouterPortCascade, removeSwitchPortCascade } from './cascades.ts';
+import { middleboxesOn, removeMiddleboxCascade, removeRouterPortCascade, removeSwitchPortCascade } from './cascades.ts';
 
 export function createSwitch(st: ModelState, spec: SwitchSpec): SwitchRecord {
   checkFields(spec, ['name', 'tenant', 'subnet'], 'createSwitch');
@@ -47,11 +47,15 @@ export function updateSwitch(st: ModelState, name: string, update: SwitchUpdate)
   return record;
 }
 
-/** Deletes the switch and its ACLs; its ports too with cascade (router peers included), else it must have none. */
+/**
+ * Deletes the switch and its ACLs; its ports and the middleboxes on their wires too with cascade (router
+ * peers included), else it must have none.
+ */
 export function deleteSwitch(st: ModelState, name: string, options: DeleteOptions = {}): void {
   const old = st.switchNamed(name);
   checkFields(options, ['cascade'], `deleteSwitch ${q(name)}`);
   const ports = switchPortsSorted(st, old.dp);
+  if (options.cascade !== true) refuseWithMiddleboxes(st, old.dp, `logical switch ${q(name)}`);
   if (ports.length > 0 && options.cascade !== true) {
     throw new Error(`logical switch ${q(name)} still has ${ports.length} port(s) (${listNames(ports.map((p) => p.name))}); delete them first or pass { cascade: true }`);
   }
@@ -85,10 +89,14 @@ export function updateRouter(st: ModelState, name: string, update: RouterUpdate)
   return record;
 }
 
-/** Deletes the router and its static routes; its ports (and their switch-side peers) too with cascade. */
+/**
+ * Deletes the router and its static routes; its ports (and their switch-side peers) and its middleboxes
+ * (with their policies and rules) too with cascade, else it must have none.
+ */
 export function deleteRouter(st: ModelState, name: string, options: DeleteOptions = {}): void {
   const old = st.routerNamed(name);
   checkFields(options, ['cascade'], `deleteRouter ${q(name)}`);
+  if (options.cascade !== true) refuseWithMiddleboxes(st, old.dp, `logical router ${q(name)}`);
   const ports = st.portsOf
     .members(old.dp)
     .map((id) => st.routerPorts.get(id)!)
@@ -98,7 +106,15 @@ export function deleteRouter(st: ModelState, name: string, options: DeleteOption
   }
   for (const id of st.routesOf.members(old.dp)) st.removeRoute(id);
   for (const p of ports) removeRouterPortCascade(st, p);
+  for (const m of middleboxesOn(st, old.dp)) removeMiddleboxCascade(st, m);
   st.removeRouter(old.dp);
+}
+
+function refuseWithMiddleboxes(st: ModelState, dp: number, ctx: string): void {
+  const middleboxes = middleboxesOn(st, dp);
+  if (middleboxes.length > 0) {
+    throw new Error(`${ctx} has middlebox(es) ${listNames(middleboxes.map((m) => m.name))}; delete them first or pass { cascade: true }`);
+  }
 }
 
 function switchPortsSorted(st: ModelState, dp: number) {

@@ -4,7 +4,7 @@
 // forms (api-types.ts). Records are frozen and replaced whole on update.
 
 import type { Ipv4Prefix } from '../dataplane/headers.ts';
-import type { AclAction, AclDirection, PortType } from './relations.ts';
+import type { AclAction, AclDirection, MiddleboxKind, MiddleboxRuleAction, PortType } from './relations.ts';
 
 /** Datapath keys travel as tunnel keys (24-bit VNI), so 1..2^24-1. */
 export const DATAPATH_KEY_MIN = 1;
@@ -17,6 +17,15 @@ export const ACL_KEY_MIN = 1;
 export const ACL_KEY_MAX = 2 ** 24 - 1;
 export const ACL_PRIORITY_MIN = 0;
 export const ACL_PRIORITY_MAX = 32767;
+/** Middlebox, middlebox policy and middlebox rule keys, like ACL keys, are unique within a datapath. */
+export const MIDDLEBOX_KEY_MIN = 1;
+export const MIDDLEBOX_KEY_MAX = 2 ** 24 - 1;
+/** A middlebox's external slice id travels in a 24-bit tag; unique in the world and never reused. */
+export const MIDDLEBOX_TAG_MIN = 1;
+export const MIDDLEBOX_TAG_MAX = 2 ** 24 - 1;
+/** Middlebox policies and rules take ACL priorities. */
+export const MIDDLEBOX_PRIORITY_MIN = ACL_PRIORITY_MIN;
+export const MIDDLEBOX_PRIORITY_MAX = ACL_PRIORITY_MAX;
 
 /** A logical port anywhere: the datapath it is on and its key there. */
 export interface PortRef {
@@ -110,6 +119,59 @@ export interface AclRecord {
   readonly match: AclMatchRecord;
 }
 
+export interface MiddleboxRecord {
+  /** The router it is attached to, or the switch on whose wire it sits. */
+  readonly dp: number;
+  readonly key: number;
+  readonly name: string;
+  /** The datapath's tenant (datapaths never change tenant). */
+  readonly tenant: string;
+  readonly kind: MiddleboxKind;
+  readonly tag: number;
+  readonly defaultAction: 'allow' | 'drop';
+  /** Inline middleboxes: the VIF port of `dp` whose wire it sits on; 0 when attached to a router. */
+  readonly wirePort: number;
+}
+
+/** A middlebox policy or rule match with every wildcard explicit (policies keep l4Src a wildcard). */
+export interface MiddleboxMatchRecord {
+  readonly ipSrc: Ipv4Prefix;
+  readonly ipDst: Ipv4Prefix;
+  readonly ipProto: number;
+  readonly l4Src: readonly [number, number];
+  readonly l4Dst: readonly [number, number];
+}
+
+export interface MiddleboxPolicyRecord {
+  /** The router (the middlebox's datapath). */
+  readonly dp: number;
+  readonly key: number;
+  readonly mb: number;
+  readonly name: string;
+  readonly priority: number;
+  readonly match: MiddleboxMatchRecord;
+}
+
+export interface Backend {
+  readonly ip: number;
+  readonly port: number;
+}
+
+export interface MiddleboxRuleRecord {
+  readonly dp: number;
+  readonly key: number;
+  readonly mb: number;
+  readonly name: string;
+  readonly priority: number;
+  readonly action: MiddleboxRuleAction;
+  readonly match: MiddleboxMatchRecord;
+  /** NAT rules: the translated address (0: none) and port range (0..0 keeps the port). */
+  readonly toIp: number;
+  readonly toPorts: readonly [number, number];
+  /** lb rules: the pool, sorted by address then port; empty for other actions. */
+  readonly backends: readonly Backend[];
+}
+
 /** Entity ids identify a record for change tracking: the tuples of one id are replaced together. */
 export const entityId = {
   switch: (dp: number) => `ls/${dp}`,
@@ -118,4 +180,7 @@ export const entityId = {
   routerPort: (dp: number, port: number) => `lrp/${dp}/${port}`,
   route: (dp: number, prefix: Ipv4Prefix) => `route/${dp}/${prefix.addr}/${prefix.len}`,
   acl: (dp: number, key: number) => `acl/${dp}/${key}`,
+  middlebox: (dp: number, key: number) => `mb/${dp}/${key}`,
+  middleboxPolicy: (dp: number, key: number) => `mbp/${dp}/${key}`,
+  middleboxRule: (dp: number, key: number) => `mbr/${dp}/${key}`,
 };

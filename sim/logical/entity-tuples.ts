@@ -2,7 +2,17 @@
 // only. Each function depends on its one record alone, so the change tracker can diff an entity's
 // tuples before and after a call without looking at anything else.
 
-import type { AclRecord, RouterPortRecord, RouterRecord, StaticRouteRecord, SwitchPortRecord, SwitchRecord } from './entities.ts';
+import type {
+  AclRecord,
+  MiddleboxPolicyRecord,
+  MiddleboxRecord,
+  MiddleboxRuleRecord,
+  RouterPortRecord,
+  RouterRecord,
+  StaticRouteRecord,
+  SwitchPortRecord,
+  SwitchRecord,
+} from './entities.ts';
 import type { Fact } from './relations.ts';
 
 export function switchFacts(s: SwitchRecord): Fact[] {
@@ -89,4 +99,65 @@ export function aclFacts(a: AclRecord): Fact[] {
       },
     },
   ];
+}
+
+export function middleboxFacts(m: MiddleboxRecord): Fact[] {
+  const out: Fact[] = [
+    { relation: 'middlebox', tuple: { dp: m.dp, mb: m.key, name: m.name, tenant: m.tenant, kind: m.kind, tag: m.tag, default_action: m.defaultAction } },
+  ];
+  if (m.wirePort !== 0) out.push({ relation: 'middlebox_wire', tuple: { dp: m.dp, mb: m.key, port: m.wirePort } });
+  return out;
+}
+
+export function middleboxPolicyFacts(p: MiddleboxPolicyRecord): Fact[] {
+  const m = p.match;
+  return [
+    {
+      relation: 'middlebox_policy',
+      tuple: {
+        dp: p.dp,
+        policy: p.key,
+        mb: p.mb,
+        priority: p.priority,
+        ip_src_addr: m.ipSrc.addr,
+        ip_src_len: m.ipSrc.len,
+        ip_dst_addr: m.ipDst.addr,
+        ip_dst_len: m.ipDst.len,
+        ip_proto: m.ipProto,
+        l4_dst_min: m.l4Dst[0],
+        l4_dst_max: m.l4Dst[1],
+      },
+    },
+  ];
+}
+
+export function middleboxRuleFacts(r: MiddleboxRuleRecord): Fact[] {
+  const m = r.match;
+  const out: Fact[] = [
+    {
+      relation: 'middlebox_rule',
+      tuple: {
+        dp: r.dp,
+        rule: r.key,
+        mb: r.mb,
+        name: r.name,
+        priority: r.priority,
+        action: r.action,
+        ip_src_addr: m.ipSrc.addr,
+        ip_src_len: m.ipSrc.len,
+        ip_dst_addr: m.ipDst.addr,
+        ip_dst_len: m.ipDst.len,
+        ip_proto: m.ipProto,
+        l4_src_min: m.l4Src[0],
+        l4_src_max: m.l4Src[1],
+        l4_dst_min: m.l4Dst[0],
+        l4_dst_max: m.l4Dst[1],
+        to_ip: r.toIp,
+        to_port_min: r.toPorts[0],
+        to_port_max: r.toPorts[1],
+      },
+    },
+  ];
+  for (const b of r.backends) out.push({ relation: 'middlebox_backend', tuple: { dp: r.dp, rule: r.key, ip: b.ip, port: b.port } });
+  return out;
 }

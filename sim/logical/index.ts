@@ -7,6 +7,8 @@ export {
   RELATION_ORDER,
   type AclAction,
   type AclDirection,
+  type MiddleboxKind,
+  type MiddleboxRuleAction,
   type Delta,
   type DeltaOp,
   type PortType,
@@ -16,4 +18,4 @@ export {
   type Tuple,
 } from './relations.ts';
 export { compareTuples } from './tuple-order.ts';
-export { ACL_PRIORITY_MAX, ACL_PRIORITY_MIN, DATAPATH_KEY_MAX, PORT_KEY_MAX } from './entities.ts';
+export { ACL_PRIORITY_MAX, ACL_PRIORITY_MIN, DATAPATH_KEY_MAX, MIDDLEBOX_PRIORITY_MAX, MIDDLEBOX_PRIORITY_MIN, MIDDLEBOX_TAG_MAX, PORT_KEY_MAX } from './entities.ts';

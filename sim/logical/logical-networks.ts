@@ -1,5 +1,6 @@
 // The logical control plane (LCP) API: what a tenant (or a scenario acting for one) calls to describe
-// logical networks — switches, ports, routers, router ports, static routes, ACLs — and what the
+// logical networks — switches, ports, routers, router ports, static routes, ACLs, and the middlebox API
+// (middleboxes, their policies and rules; seed 001 §3) — and what the
 // controller subscribes to, as relation deltas (relations.ts). Owns call atomicity, transactions, and
 // delivery of change sets; the rules of each entity live in the *-ops.ts files. Knows nothing of the
 // controller or the data plane (only headers.ts's address parsing).
@@ -21,6 +22,15 @@ import type {
   LogicalRouterView,
   LogicalSwitchPortView,
   LogicalSwitchView,
+  MiddleboxPolicySpec,
+  MiddleboxPolicyUpdate,
+  MiddleboxPolicyView,
+  MiddleboxRuleSpec,
+  MiddleboxRuleUpdate,
+  MiddleboxRuleView,
+  MiddleboxSpec,
+  MiddleboxUpdate,
+  MiddleboxView,
   RouterConnectSpec,
   RouterPortUpdate,
   RouterSpec,
@@ -36,14 +46,29 @@ import type {
 import { parsePrefix } from './address-text.ts';
 import { orderFacts } from './change-tracker.ts';
 import { createRouter, createSwitch, deleteRouter, deleteSwitch, updateRouter, updateSwitch } from './datapath-ops.ts';
-import { entityId } from './entities.ts';
-import { byName, oneLine } from './input-checks.ts';
+import { entityId, type MiddleboxRecord } from './entities.ts';
+import { byName, oneLine, q } from './input-checks.ts';
+import { createMiddlebox, deleteMiddlebox, updateMiddlebox } from './middlebox-ops.ts';
+import { createMiddleboxPolicy, deleteMiddleboxPolicy, updateMiddleboxPolicy } from './middlebox-policy-ops.ts';
+import { createMiddleboxRule, deleteMiddleboxRule, updateMiddleboxRule } from './middlebox-rule-ops.ts';
 import { ModelState } from './model-state.ts';
 import { RELATION_ORDER, type Delta, type Snapshot } from './relations.ts';
 import { connectRouter, deleteRouterPort, updateRouterPort } from './router-port-ops.ts';
 import { createStaticRoute, deleteStaticRoute, updateStaticRoute } from './static-route-ops.ts';
 import { bindPort, createSwitchPort, deleteSwitchPort, unbindPort, updateSwitchPort } from './switch-port-ops.ts';
-import { aclView, compareRoutes, routerPortView, routerView, staticRouteView, switchPortView, switchView } from './views.ts';
+import { middleboxesOn, policiesOf, rulesOf } from './cascades.ts';
+import {
+  aclView,
+  compareRoutes,
+  middleboxPolicyView,
+  middleboxRuleView,
+  middleboxView,
+  routerPortView,
+  routerView,
+  staticRouteView,
+  switchPortView,
+  switchView,
+} from './views.ts';
 
 /** Receives one committed change set (never empty). */
 export type ChangeListener = (changes: readonly Delta[]) => void;
@@ -68,7 +93,7 @@ export class LogicalNetworks {
     return this.apply(() => switchView(this.st, updateSwitch(this.st, name, update)));
   }
 
-  /** Deletes the switch and its ACLs; a switch with ports needs { cascade: true }. */
+  /** Deletes the switch and its ACLs; a switch with ports (or middleboxes on their wires) needs { cascade: true }. */
   deleteSwitch(name: string, options?: DeleteOptions): void {
     this.apply(() => deleteSwitch(this.st, name, options));
   }
@@ -95,7 +120,7 @@ export class LogicalNetworks {
     return this.apply(() => switchPortView(this.st, updateSwitchPort(this.st, name, update)));
   }
 
-  /** Deletes the port; ACLs naming it or a router peer need { cascade: true } (and are deleted too). */
+  /** Deletes the port; ACLs naming it, a middlebox on its wire or a router peer need { cascade: true } (and go too). */
   deleteSwitchPort(name: string, options?: DeleteOptions): void {
     this.apply(() => deleteSwitchPort(this.st, name, options));
   }
@@ -140,7 +165,7 @@ export class LogicalNetworks {
     return this.apply(() => routerView(this.st, updateRouter(this.st, name, update)));
   }
 
-  /** Deletes the router and its static routes; a router with ports needs { cascade: true }. */
+  /** Deletes the router and its static routes; a router with ports or middleboxes needs { cascade: true }. */
   deleteRouter(name: string, options?: DeleteOptions): void {
     this.apply(() => deleteRouter(this.st, name, options));
   }
@@ -244,6 +269,94 @@ export class LogicalNetworks {
   acls(switchName?: string): AclView[] {
     const records = switchName === undefined ? [...this.st.acls.values()] : this.st.aclsOf.members(this.st.switchNamed(switchName).dp).map((id) => this.st.acls.get(id)!);
     return records.sort(byName).map((a) => aclView(this.st, a));
+  }
+
+  // ---- middleboxes ---------------------------------------------------------------------------------
+
+  /** Creates a middlebox attached to a router or inline on a 'vif' port's wire, with a fresh key and tag. */
+  createMiddlebox(spec: MiddleboxSpec): MiddleboxView {
+    return this.apply(() => middleboxView(this.st, createMiddlebox(this.st, spec)));
+  }
+
+  /** Renames the middlebox or changes its default action (firewalls only may drop). */
+  updateMiddlebox(name: string, update: MiddleboxUpdate): MiddleboxView {
+    return this.apply(() => middleboxView(this.st, updateMiddlebox(this.st, name, update)));
+  }
+
+  /** Deletes the middlebox; one with policies or rules needs { cascade: true } (and they go too). */
+  deleteMiddlebox(name: string, options?: DeleteOptions): void {
+    this.apply(() => deleteMiddlebox(this.st, name, options));
+  }
+
+  getMiddlebox(name: string): MiddleboxView | undefined {
+    const m = this.st.findMiddlebox(name);
+    return m === undefined ? undefined : middleboxView(this.st, m);
+  }
+
+  /**
+   * Middleboxes by name: all, or those on the router or switch named `datapathName` (both, should a
+   * router and a switch share the name).
+   */
+  middleboxes(datapathName?: string): MiddleboxView[] {
+    let records: MiddleboxRecord[];
+    if (datapathName === undefined) {
+      records = [...this.st.middleboxes.values()];
+    } else {
+      const datapaths = [this.st.findRouter(datapathName), this.st.findSwitch(datapathName)].filter((d) => d !== undefined);
+      if (datapaths.length === 0) throw new Error(`unknown logical router or switch ${q(datapathName)}`);
+      records = datapaths.flatMap((d) => middleboxesOn(this.st, d.dp));
+    }
+    return records.sort(byName).map((m) => middleboxView(this.st, m));
+  }
+
+  /** Creates a policy-routing rule sending a router's matching packets to its middlebox. */
+  createMiddleboxPolicy(spec: MiddleboxPolicySpec): MiddleboxPolicyView {
+    return this.apply(() => middleboxPolicyView(this.st, createMiddleboxPolicy(this.st, spec)));
+  }
+
+  /** Changes any of name, priority, the whole match, or the middlebox (one on the same router). */
+  updateMiddleboxPolicy(name: string, update: MiddleboxPolicyUpdate): MiddleboxPolicyView {
+    return this.apply(() => middleboxPolicyView(this.st, updateMiddleboxPolicy(this.st, name, update)));
+  }
+
+  deleteMiddleboxPolicy(name: string): void {
+    this.apply(() => deleteMiddleboxPolicy(this.st, name));
+  }
+
+  getMiddleboxPolicy(name: string): MiddleboxPolicyView | undefined {
+    const p = this.st.findMiddleboxPolicy(name);
+    return p === undefined ? undefined : middleboxPolicyView(this.st, p);
+  }
+
+  /** Middlebox policies (of one middlebox, or all), by name. */
+  middleboxPolicies(middlebox?: string): MiddleboxPolicyView[] {
+    const records = middlebox === undefined ? [...this.st.middleboxPolicies.values()] : policiesOf(this.st, this.st.middleboxNamed(middlebox));
+    return records.sort(byName).map((p) => middleboxPolicyView(this.st, p));
+  }
+
+  /** Creates a rule of a middlebox; which actions and fields it may use depends on the middlebox's kind. */
+  createMiddleboxRule(spec: MiddleboxRuleSpec): MiddleboxRuleView {
+    return this.apply(() => middleboxRuleView(this.st, createMiddleboxRule(this.st, spec)));
+  }
+
+  /** Changes any of name, priority, action, the whole match, the NAT target or the backend pool. */
+  updateMiddleboxRule(name: string, update: MiddleboxRuleUpdate): MiddleboxRuleView {
+    return this.apply(() => middleboxRuleView(this.st, updateMiddleboxRule(this.st, name, update)));
+  }
+
+  deleteMiddleboxRule(name: string): void {
+    this.apply(() => deleteMiddleboxRule(this.st, name));
+  }
+
+  getMiddleboxRule(name: string): MiddleboxRuleView | undefined {
+    const r = this.st.findMiddleboxRule(name);
+    return r === undefined ? undefined : middleboxRuleView(this.st, r);
+  }
+
+  /** Middlebox rules (of one middlebox, or all), by name. */
+  middleboxRules(middlebox?: string): MiddleboxRuleView[] {
+    const records = middlebox === undefined ? [...this.st.middleboxRules.values()] : rulesOf(this.st, this.st.middleboxNamed(middlebox));
+    return records.sort(byName).map((r) => middleboxRuleView(this.st, r));
   }
 
   // ---- transactions, change stream, snapshot -------------------------------------------------------

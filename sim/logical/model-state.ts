@@ -10,17 +10,34 @@ import {
   ACL_KEY_MIN,
   DATAPATH_KEY_MAX,
   DATAPATH_KEY_MIN,
+  MIDDLEBOX_KEY_MAX,
+  MIDDLEBOX_KEY_MIN,
+  MIDDLEBOX_TAG_MAX,
+  MIDDLEBOX_TAG_MIN,
   PORT_KEY_MAX,
   PORT_KEY_MIN,
   entityId,
   type AclRecord,
+  type MiddleboxPolicyRecord,
+  type MiddleboxRecord,
+  type MiddleboxRuleRecord,
   type RouterPortRecord,
   type RouterRecord,
   type StaticRouteRecord,
   type SwitchPortRecord,
   type SwitchRecord,
 } from './entities.ts';
-import { aclFacts, routerFacts, routerPortFacts, staticRouteFacts, switchFacts, switchPortFacts } from './entity-tuples.ts';
+import {
+  aclFacts,
+  middleboxFacts,
+  middleboxPolicyFacts,
+  middleboxRuleFacts,
+  routerFacts,
+  routerPortFacts,
+  staticRouteFacts,
+  switchFacts,
+  switchPortFacts,
+} from './entity-tuples.ts';
 import { q } from './input-checks.ts';
 import { Journal, JournaledGroups, JournaledMap } from './journal.ts';
 import { KeyAllocator } from './key-allocator.ts';
@@ -33,6 +50,11 @@ export class ModelState {
   private readonly datapathKeys = new KeyAllocator(this.journal, 'datapath key', DATAPATH_KEY_MIN, DATAPATH_KEY_MAX);
   private readonly portKeys = new JournaledMap<number, KeyAllocator>(this.journal);
   private readonly aclKeys = new JournaledMap<number, KeyAllocator>(this.journal);
+  private readonly middleboxKeys = new JournaledMap<number, KeyAllocator>(this.journal);
+  private readonly middleboxPolicyKeys = new JournaledMap<number, KeyAllocator>(this.journal);
+  private readonly middleboxRuleKeys = new JournaledMap<number, KeyAllocator>(this.journal);
+  /** Never released: a tag names one middlebox for the life of the world (seed 001 §1.2 slice ids). */
+  private readonly middleboxTags = new KeyAllocator(this.journal, 'middlebox tag', MIDDLEBOX_TAG_MIN, MIDDLEBOX_TAG_MAX);
 
   readonly switches = new JournaledMap<number, SwitchRecord>(this.journal);
   readonly routers = new JournaledMap<number, RouterRecord>(this.journal);
@@ -41,12 +63,20 @@ export class ModelState {
   readonly routerPorts = new JournaledMap<string, RouterPortRecord>(this.journal);
   readonly routes = new JournaledMap<string, StaticRouteRecord>(this.journal);
   readonly acls = new JournaledMap<string, AclRecord>(this.journal);
+  readonly middleboxes = new JournaledMap<string, MiddleboxRecord>(this.journal);
+  readonly middleboxPolicies = new JournaledMap<string, MiddleboxPolicyRecord>(this.journal);
+  readonly middleboxRules = new JournaledMap<string, MiddleboxRuleRecord>(this.journal);
 
   private readonly switchByName = new JournaledMap<string, number>(this.journal);
   private readonly routerByName = new JournaledMap<string, number>(this.journal);
   private readonly switchPortByName = new JournaledMap<string, string>(this.journal);
   private readonly routerPortByName = new JournaledMap<string, string>(this.journal);
   private readonly aclByName = new JournaledMap<string, string>(this.journal);
+  private readonly middleboxByName = new JournaledMap<string, string>(this.journal);
+  private readonly middleboxPolicyByName = new JournaledMap<string, string>(this.journal);
+  private readonly middleboxRuleByName = new JournaledMap<string, string>(this.journal);
+  /** `${dp}/${port}` of a VIF port → the id of the middlebox on its wire. */
+  private readonly wireOwner = new JournaledMap<string, string>(this.journal);
   /** iface-id → switch port id. */
   private readonly vifOwner = new JournaledMap<string, string>(this.journal);
   /** `${dp}/${mac}` and `${dp}/${ip}` → switch port id: MACs and IPs are unique within one switch. */
@@ -56,6 +86,10 @@ export class ModelState {
   readonly portsOf = new JournaledGroups<number, string>(this.journal);
   readonly aclsOf = new JournaledGroups<number, string>(this.journal);
   readonly routesOf = new JournaledGroups<number, string>(this.journal);
+  /** Per datapath: its middlebox ids. Per middlebox id: its policy ids and rule ids. */
+  readonly middleboxesOf = new JournaledGroups<number, string>(this.journal);
+  readonly policiesOf = new JournaledGroups<string, string>(this.journal);
+  readonly rulesOf = new JournaledGroups<string, string>(this.journal);
 
   // ---- lookups -------------------------------------------------------------------------------------
 
@@ -82,6 +116,21 @@ export class ModelState {
   findAcl(name: string): AclRecord | undefined {
     const id = this.aclByName.get(name);
     return id === undefined ? undefined : this.acls.get(id);
+  }
+
+  findMiddlebox(name: string): MiddleboxRecord | undefined {
+    const id = this.middleboxByName.get(name);
+    return id === undefined ? undefined : this.middleboxes.get(id);
+  }
+
+  findMiddleboxPolicy(name: string): MiddleboxPolicyRecord | undefined {
+    const id = this.middleboxPolicyByName.get(name);
+    return id === undefined ? undefined : this.middleboxPolicies.get(id);
+  }
+
+  findMiddleboxRule(name: string): MiddleboxRuleRecord | undefined {
+    const id = this.middleboxRuleByName.get(name);
+    return id === undefined ? undefined : this.middleboxRules.get(id);
   }
 
   switchNamed(name: string): SwitchRecord {
@@ -114,6 +163,34 @@ export class ModelState {
     return a;
   }
 
+  middleboxNamed(name: string): MiddleboxRecord {
+    const m = this.findMiddlebox(name);
+    if (m === undefined) throw new Error(`unknown middlebox ${q(name)}`);
+    return m;
+  }
+
+  middleboxPolicyNamed(name: string): MiddleboxPolicyRecord {
+    const p = this.findMiddleboxPolicy(name);
+    if (p === undefined) throw new Error(`unknown middlebox policy ${q(name)}`);
+    return p;
+  }
+
+  middleboxRuleNamed(name: string): MiddleboxRuleRecord {
+    const r = this.findMiddleboxRule(name);
+    if (r === undefined) throw new Error(`unknown middlebox rule ${q(name)}`);
+    return r;
+  }
+
+  middleboxAt(dp: number, key: number): MiddleboxRecord | undefined {
+    return this.middleboxes.get(entityId.middlebox(dp, key));
+  }
+
+  /** The middlebox inline on the wire of switch port (dp, port), if any. */
+  middleboxOnWire(dp: number, port: number): MiddleboxRecord | undefined {
+    const id = this.wireOwner.get(`${dp}/${port}`);
+    return id === undefined ? undefined : this.middleboxes.get(id);
+  }
+
   switchPortAt(dp: number, port: number): SwitchPortRecord | undefined {
     return this.switchPorts.get(entityId.switchPort(dp, port));
   }
@@ -136,8 +213,8 @@ export class ModelState {
     return id === undefined ? undefined : this.switchPorts.get(id);
   }
 
-  /** Whether any switch, router, port or ACL already uses `name` in its own kind. */
-  nameTaken(kind: 'switch' | 'router' | 'switch port' | 'router port' | 'ACL', name: string): boolean {
+  /** Whether an entity of `kind` already uses `name` (each kind has its own names). */
+  nameTaken(kind: 'switch' | 'router' | 'switch port' | 'router port' | 'ACL' | 'middlebox' | 'middlebox policy' | 'middlebox rule', name: string): boolean {
     switch (kind) {
       case 'switch':
         return this.switchByName.has(name);
@@ -149,6 +226,12 @@ export class ModelState {
         return this.routerPortByName.has(name);
       case 'ACL':
         return this.aclByName.has(name);
+      case 'middlebox':
+        return this.middleboxByName.has(name);
+      case 'middlebox policy':
+        return this.middleboxPolicyByName.has(name);
+      case 'middlebox rule':
+        return this.middleboxRuleByName.has(name);
     }
   }
 
@@ -158,6 +241,9 @@ export class ModelState {
     const dp = this.datapathKeys.allocate();
     this.portKeys.set(dp, new KeyAllocator(this.journal, `port key on datapath ${dp}`, PORT_KEY_MIN, PORT_KEY_MAX));
     this.aclKeys.set(dp, new KeyAllocator(this.journal, `ACL key on datapath ${dp}`, ACL_KEY_MIN, ACL_KEY_MAX));
+    this.middleboxKeys.set(dp, new KeyAllocator(this.journal, `middlebox key on datapath ${dp}`, MIDDLEBOX_KEY_MIN, MIDDLEBOX_KEY_MAX));
+    this.middleboxPolicyKeys.set(dp, new KeyAllocator(this.journal, `middlebox policy key on datapath ${dp}`, MIDDLEBOX_KEY_MIN, MIDDLEBOX_KEY_MAX));
+    this.middleboxRuleKeys.set(dp, new KeyAllocator(this.journal, `middlebox rule key on datapath ${dp}`, MIDDLEBOX_KEY_MIN, MIDDLEBOX_KEY_MAX));
     return dp;
   }
 
@@ -169,10 +255,29 @@ export class ModelState {
     return this.aclKeys.get(dp)!.allocate();
   }
 
+  allocateMiddleboxKey(dp: number): number {
+    return this.middleboxKeys.get(dp)!.allocate();
+  }
+
+  allocateMiddleboxPolicyKey(dp: number): number {
+    return this.middleboxPolicyKeys.get(dp)!.allocate();
+  }
+
+  allocateMiddleboxRuleKey(dp: number): number {
+    return this.middleboxRuleKeys.get(dp)!.allocate();
+  }
+
+  allocateMiddleboxTag(): number {
+    return this.middleboxTags.allocate();
+  }
+
   private releaseDatapath(dp: number): void {
     this.datapathKeys.release(dp);
     this.portKeys.delete(dp);
     this.aclKeys.delete(dp);
+    this.middleboxKeys.delete(dp);
+    this.middleboxPolicyKeys.delete(dp);
+    this.middleboxRuleKeys.delete(dp);
   }
 
   // ---- mutations (each tells the change tracker first) ---------------------------------------------
@@ -285,6 +390,63 @@ export class ModelState {
     this.aclKeys.get(old.dp)!.release(old.key);
   }
 
+  putMiddlebox(m: MiddleboxRecord): void {
+    const id = entityId.middlebox(m.dp, m.key);
+    const old = this.touch(id, this.middleboxes.get(id), middleboxFacts);
+    if (old !== undefined) this.middleboxByName.delete(old.name);
+    this.middleboxes.set(id, Object.freeze(m));
+    this.middleboxByName.set(m.name, id);
+    if (m.wirePort !== 0) this.wireOwner.set(`${m.dp}/${m.wirePort}`, id);
+    this.middleboxesOf.add(m.dp, id);
+  }
+
+  /** Removes the middlebox (its policies and rules must be gone); its tag stays used for good. */
+  removeMiddlebox(id: string): void {
+    const old = this.touch(id, this.middleboxes.get(id), middleboxFacts)!;
+    this.middleboxes.delete(id);
+    this.middleboxByName.delete(old.name);
+    if (old.wirePort !== 0) this.wireOwner.delete(`${old.dp}/${old.wirePort}`);
+    this.middleboxesOf.delete(old.dp, id);
+    this.middleboxKeys.get(old.dp)!.release(old.key);
+  }
+
+  putMiddleboxPolicy(p: MiddleboxPolicyRecord): void {
+    const id = entityId.middleboxPolicy(p.dp, p.key);
+    const old = this.touch(id, this.middleboxPolicies.get(id), middleboxPolicyFacts);
+    if (old !== undefined) {
+      this.middleboxPolicyByName.delete(old.name);
+      this.policiesOf.delete(entityId.middlebox(old.dp, old.mb), id);
+    }
+    this.middleboxPolicies.set(id, Object.freeze(p));
+    this.middleboxPolicyByName.set(p.name, id);
+    this.policiesOf.add(entityId.middlebox(p.dp, p.mb), id);
+  }
+
+  removeMiddleboxPolicy(id: string): void {
+    const old = this.touch(id, this.middleboxPolicies.get(id), middleboxPolicyFacts)!;
+    this.middleboxPolicies.delete(id);
+    this.middleboxPolicyByName.delete(old.name);
+    this.policiesOf.delete(entityId.middlebox(old.dp, old.mb), id);
+    this.middleboxPolicyKeys.get(old.dp)!.release(old.key);
+  }
+
+  putMiddleboxRule(r: MiddleboxRuleRecord): void {
+    const id = entityId.middleboxRule(r.dp, r.key);
+    const old = this.touch(id, this.middleboxRules.get(id), middleboxRuleFacts);
+    if (old !== undefined) this.middleboxRuleByName.delete(old.name);
+    this.middleboxRules.set(id, Object.freeze(r));
+    this.middleboxRuleByName.set(r.name, id);
+    this.rulesOf.add(entityId.middlebox(r.dp, r.mb), id);
+  }
+
+  removeMiddleboxRule(id: string): void {
+    const old = this.touch(id, this.middleboxRules.get(id), middleboxRuleFacts)!;
+    this.middleboxRules.delete(id);
+    this.middleboxRuleByName.delete(old.name);
+    this.rulesOf.delete(entityId.middlebox(old.dp, old.mb), id);
+    this.middleboxRuleKeys.get(old.dp)!.release(old.key);
+  }
+
   private touch<T>(id: string, current: T | undefined, facts: (record: T) => Fact[]): T | undefined {
     this.changes.touch(id, () => (current === undefined ? [] : facts(current)));
     return current;
@@ -320,6 +482,18 @@ export class ModelState {
         const x = this.acls.get(id);
         return x === undefined ? [] : aclFacts(x);
       }
+      case 'mb': {
+        const m = this.middleboxes.get(id);
+        return m === undefined ? [] : middleboxFacts(m);
+      }
+      case 'mbp': {
+        const p = this.middleboxPolicies.get(id);
+        return p === undefined ? [] : middleboxPolicyFacts(p);
+      }
+      case 'mbr': {
+        const r = this.middleboxRules.get(id);
+        return r === undefined ? [] : middleboxRuleFacts(r);
+      }
       default:
         throw new Error(`internal: bad entity id ${q(id)}`);
     }
@@ -334,6 +508,9 @@ export class ModelState {
     for (const p of this.routerPorts.values()) out.push(...routerPortFacts(p));
     for (const r of this.routes.values()) out.push(...staticRouteFacts(r));
     for (const a of this.acls.values()) out.push(...aclFacts(a));
+    for (const m of this.middleboxes.values()) out.push(...middleboxFacts(m));
+    for (const p of this.middleboxPolicies.values()) out.push(...middleboxPolicyFacts(p));
+    for (const r of this.middleboxRules.values()) out.push(...middleboxRuleFacts(r));
     return out;
   }
 }

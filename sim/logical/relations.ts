@@ -17,6 +17,8 @@
 export type PortType = 'vif' | 'router' | 'localnet';
 export type AclDirection = 'from-lport' | 'to-lport';
 export type AclAction = 'allow' | 'allow-related' | 'drop' | 'reject';
+export type { MiddleboxKind, RuleAction as MiddleboxRuleAction } from '../middlebox/records.ts';
+import type { MiddleboxKind, RuleAction as MiddleboxRuleAction } from '../middlebox/records.ts';
 
 export interface RelationTuples {
   /** One per logical switch (an LDPS). */
@@ -110,6 +112,60 @@ export interface RelationTuples {
     l4_dst_min: number;
     l4_dst_max: number;
   };
+  /**
+   * A logical middlebox (seed 001): on router `dp`, attached out of band (packets reach it through
+   * middlebox_policy), or on switch `dp`, inline on the wire of one of its VIF ports (middlebox_wire).
+   * `mb` is its key within the datapath; `tag` its external slice id, unique in the world and never
+   * reused, the same on every element. `default_action` decides a new connection no rule matches
+   * (firewalls; the other kinds pass such packets untouched).
+   */
+  middlebox: { dp: number; mb: number; name: string; tenant: string; kind: MiddleboxKind; tag: number; default_action: 'allow' | 'drop' };
+  /**
+   * A policy-routing rule of router `dp`: a routed packet that matches goes to middlebox `mb` before
+   * routing (highest priority first). `policy` is the rule's key within the router. Wildcards as in acl.
+   */
+  middlebox_policy: {
+    dp: number;
+    policy: number;
+    mb: number;
+    priority: number;
+    ip_src_addr: number;
+    ip_src_len: number;
+    ip_dst_addr: number;
+    ip_dst_len: number;
+    ip_proto: number;
+    l4_dst_min: number;
+    l4_dst_max: number;
+  };
+  /** Middlebox `mb` of switch `dp` sits inline on the wire of VIF port `port`: all its traffic, both ways. */
+  middlebox_wire: { dp: number; mb: number; port: number };
+  /**
+   * One rule of middlebox `mb` (key `rule` within the datapath). `action` by kind: firewall allow, drop,
+   * reject; nat snat, dnat (to to_ip and a port in to_port_min..to_port_max; 0..0 keeps the port); lb
+   * (the match names the VIP, middlebox_backend the pool); ids alert. Wildcards as in acl.
+   */
+  middlebox_rule: {
+    dp: number;
+    rule: number;
+    mb: number;
+    name: string;
+    priority: number;
+    action: MiddleboxRuleAction;
+    ip_src_addr: number;
+    ip_src_len: number;
+    ip_dst_addr: number;
+    ip_dst_len: number;
+    ip_proto: number;
+    l4_src_min: number;
+    l4_src_max: number;
+    l4_dst_min: number;
+    l4_dst_max: number;
+    to_ip: number;
+    to_port_min: number;
+    to_port_max: number;
+  };
+  /** A backend (ip, port) of load-balancing rule `rule`. */
+  middlebox_backend: { dp: number; rule: number; ip: number; port: number };
 }
 
 export type RelationName = keyof RelationTuples;
@@ -152,6 +208,30 @@ export const RELATION_COLUMNS: { readonly [R in RelationName]: readonly (keyof R
     'l4_dst_min',
     'l4_dst_max',
   ],
+  middlebox: ['dp', 'mb', 'name', 'tenant', 'kind', 'tag', 'default_action'],
+  middlebox_policy: ['dp', 'policy', 'mb', 'priority', 'ip_src_addr', 'ip_src_len', 'ip_dst_addr', 'ip_dst_len', 'ip_proto', 'l4_dst_min', 'l4_dst_max'],
+  middlebox_wire: ['dp', 'mb', 'port'],
+  middlebox_rule: [
+    'dp',
+    'rule',
+    'mb',
+    'name',
+    'priority',
+    'action',
+    'ip_src_addr',
+    'ip_src_len',
+    'ip_dst_addr',
+    'ip_dst_len',
+    'ip_proto',
+    'l4_src_min',
+    'l4_src_max',
+    'l4_dst_min',
+    'l4_dst_max',
+    'to_ip',
+    'to_port_min',
+    'to_port_max',
+  ],
+  middlebox_backend: ['dp', 'rule', 'ip', 'port'],
 };
 
 /**
@@ -178,6 +258,11 @@ export const RELATION_ORDER: readonly RelationName[] = [
   'localnet_port',
   'static_route',
   'acl',
+  'middlebox',
+  'middlebox_policy',
+  'middlebox_wire',
+  'middlebox_rule',
+  'middlebox_backend',
 ];
 
 export type DeltaOp = 'insert' | 'delete';

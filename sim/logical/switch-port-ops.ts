@@ -83,8 +83,8 @@ export function unbindPort(st: ModelState, name: string): SwitchPortRecord {
 }
 
 /**
- * Deletes the port. Without cascade it must not be named by an ACL, nor be the switch side of a router
- * port (delete the router port instead); with cascade those go too.
+ * Deletes the port. Without cascade it must not be named by an ACL, nor carry a middlebox on its wire, nor
+ * be the switch side of a router port (delete the router port instead); with cascade those go too.
  */
 export function deleteSwitchPort(st: ModelState, name: string, options: DeleteOptions = {}): void {
   const old = st.switchPortNamed(name);
@@ -101,6 +101,8 @@ export function deleteSwitchPort(st: ModelState, name: string, options: DeleteOp
   if (acls.length > 0 && !cascade) {
     throw new Error(`${ctx} is named by ACL(s) ${listNames(acls.map((a) => a.name))}; delete or change them first, or pass { cascade: true }`);
   }
+  const inline = st.middleboxOnWire(old.dp, old.port);
+  if (inline !== undefined && !cascade) throw new Error(`${ctx} has middlebox ${q(inline.name)} on its wire; delete it first, or pass { cascade: true }`);
   removeSwitchPortCascade(st, old);
 }
 

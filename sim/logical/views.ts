@@ -5,8 +5,30 @@
 import { formatCidr, formatIpv4, formatMac } from '../dataplane/headers.ts';
 import { formatAclMatch } from './acl-match.ts';
 import { formatAddressEntry, formatSecurityEntry } from './address-text.ts';
-import type { AclView, LogicalRouterPortView, LogicalRouterView, LogicalSwitchPortView, LogicalSwitchView, StaticRouteView } from './api-types.ts';
-import type { AclRecord, RouterPortRecord, RouterRecord, StaticRouteRecord, SwitchPortRecord, SwitchRecord } from './entities.ts';
+import type {
+  AclView,
+  LogicalRouterPortView,
+  LogicalRouterView,
+  LogicalSwitchPortView,
+  LogicalSwitchView,
+  MiddleboxPolicyView,
+  MiddleboxRuleView,
+  MiddleboxView,
+  StaticRouteView,
+} from './api-types.ts';
+import { policiesOf, rulesOf } from './cascades.ts';
+import type {
+  AclRecord,
+  MiddleboxPolicyRecord,
+  MiddleboxRecord,
+  MiddleboxRuleRecord,
+  RouterPortRecord,
+  RouterRecord,
+  StaticRouteRecord,
+  SwitchPortRecord,
+  SwitchRecord,
+} from './entities.ts';
+import { formatBackend, formatMiddleboxMatch, formatNatTarget } from './middlebox-text.ts';
 import type { ModelState } from './model-state.ts';
 
 export function switchView(st: ModelState, s: SwitchRecord): LogicalSwitchView {
@@ -83,6 +105,48 @@ export function aclView(st: ModelState, a: AclRecord): AclView {
     direction: a.direction,
     action: a.action,
     match: formatAclMatch(st, a.dp, a.match),
+  };
+}
+
+export function middleboxView(st: ModelState, m: MiddleboxRecord): MiddleboxView {
+  const placement = m.wirePort === 0 ? { router: st.routers.get(m.dp)!.name } : { switch: st.switches.get(m.dp)!.name, wire: st.switchPortAt(m.dp, m.wirePort)!.name };
+  return {
+    name: m.name,
+    kind: m.kind,
+    tenant: m.tenant,
+    dp: m.dp,
+    mb: m.key,
+    tag: m.tag,
+    defaultAction: m.defaultAction,
+    ...placement,
+    policies: policiesOf(st, m).map((p) => p.name),
+    rules: rulesOf(st, m).map((r) => r.name),
+  };
+}
+
+export function middleboxPolicyView(st: ModelState, p: MiddleboxPolicyRecord): MiddleboxPolicyView {
+  return {
+    name: p.name,
+    middlebox: st.middleboxAt(p.dp, p.mb)!.name,
+    router: st.routers.get(p.dp)!.name,
+    dp: p.dp,
+    policy: p.key,
+    priority: p.priority,
+    match: formatMiddleboxMatch(p.match),
+  };
+}
+
+export function middleboxRuleView(st: ModelState, r: MiddleboxRuleRecord): MiddleboxRuleView {
+  return {
+    name: r.name,
+    middlebox: st.middleboxAt(r.dp, r.mb)!.name,
+    dp: r.dp,
+    rule: r.key,
+    priority: r.priority,
+    action: r.action,
+    match: formatMiddleboxMatch(r.match),
+    ...(r.toIp !== 0 && { to: formatNatTarget(r.toIp, r.toPorts) }),
+    ...(r.backends.length > 0 && { backends: r.backends.map(formatBackend) }),
   };
 }
 

@@ -4,7 +4,9 @@
 //   - every change set is a proper set difference (deletes present, inserts absent, no repeats);
 //   - the change stream replayed from empty equals snapshot() after every call;
 //   - the model stays referentially consistent (ports on live datapaths, peers paired, unique MACs/IPs
-//     per switch, one VIF per port, ACLs and routes naming live ports);
+//     per switch, one VIF per port, ACLs and routes naming live ports, middleboxes on live routers or
+//     VIF wires with their policies and rules naming them);
+//   - a middlebox tag names one middlebox for good: never reused after its middlebox is deleted;
 //   - the same calls give the same keys, change sets and snapshots.
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
@@ -25,9 +27,16 @@ const SUBNETS = ['10.0.0.0/24', '10.0.1.0/24', '10.0.0.0/16', '10.0.0.1/24'];
 const ROUTER_IPS = ['10.0.0.254/24', '10.0.1.254/24', '10.0.0.253/24', '10.0.1.253/24', '10.0.0.254/16', '192.168.0.1/30', '10.0.0.0/24'];
 const PREFIXES = ['0.0.0.0/0', '10.9.0.0/16', '10.0.0.0/8', '10.0.0.1/8'];
 const NEXTHOPS = ['10.0.0.9', '10.0.1.9', '192.168.0.2', '0.0.0.0'];
+const MIDDLEBOXES = ['m0', 'm1', 'm2'];
+const KINDS = ['firewall', 'nat', 'lb', 'ids'] as const;
+const MB_ACTIONS = ['allow', 'drop', 'snat', 'dnat', 'lb', 'alert'] as const;
+const NAT_TARGETS = ['10.0.9.1', '10.0.9.1:80', '10.0.9.1:1024-2047', '10.0.9.1:0'];
+const BACKENDS = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.1:8080', 'bogus'];
 
 const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
 const maybe = <T,>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+/** Mostly absent: for optional fields that usually make a call fail when given. */
+const rarely = <T,>(a: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: a });
 const addressEntry = fc.oneof(
   fc.constant('unknown'),
   fc.tuple(pick(MACS), fc.array(pick(IPS), { maxLength: 2 })).map(([mac, ips]) => [mac, ...ips].join(' ')),
@@ -52,7 +61,16 @@ type Op =
   | { kind: 'deleteRoute'; router: string; prefix: string }
   | { kind: 'createAcl'; name: string; sw: string; priority: number; direction: 'from-lport' | 'to-lport'; inport?: string; outport?: string; l4Dst?: number }
   | { kind: 'updateAcl'; name: string; priority?: number; direction?: 'from-lport' | 'to-lport' }
-  | { kind: 'deleteAcl'; name: string };
+  | { kind: 'deleteAcl'; name: string }
+  | { kind: 'createMiddlebox'; name: string; mbKind: (typeof KINDS)[number]; router?: string; wire?: string; drop: boolean }
+  | { kind: 'updateMiddlebox'; name: string; rename?: string; drop?: boolean }
+  | { kind: 'deleteMiddlebox'; name: string; cascade: boolean }
+  | { kind: 'createPolicy'; name: string; middlebox: string; priority: number; ipSrc?: string; l4Dst?: number }
+  | { kind: 'updatePolicy'; name: string; middlebox?: string; priority?: number }
+  | { kind: 'deletePolicy'; name: string }
+  | { kind: 'createRule'; name: string; middlebox: string; action: (typeof MB_ACTIONS)[number]; vip: boolean; to?: string; backends?: readonly string[] }
+  | { kind: 'updateRule'; name: string; priority?: number; to?: string; backends?: string[] }
+  | { kind: 'deleteRule'; name: string };
 
 type Step = Op | { kind: 'tx'; ops: Op[]; fail: boolean };
 
@@ -64,6 +82,31 @@ const SOME_ROUTER_PORT = pick(['rp0', 'rp1', 'rp0', 'rp1', 'rp2', 'rp3']);
 const SOME_ACL = pick(['a0', 'a0', 'a1', 'a2']);
 const SOME_PREFIX = pick(['10.9.0.0/16', '10.9.0.0/16', ...PREFIXES]);
 const SOME_NEXTHOP = pick(['10.0.0.9', '10.0.0.7', '10.0.1.9', ...NEXTHOPS]);
+const SOME_MIDDLEBOX = pick(['m0', 'm0', 'm1', 'm2']);
+const SOME_POLICY = pick(['mp0', 'mp0', 'mp1']);
+const SOME_RULE = pick(['mr0', 'mr0', 'mr0', 'mr0', 'mr1', 'mr2', 'mr3']);
+/** A middlebox goes on a router or a wire; now and then on both or neither, which must fail. */
+const placementArb = fc.oneof(
+  { weight: 4, arbitrary: SOME_ROUTER.map((router) => ({ router })) },
+  { weight: 4, arbitrary: SOME_PORT.map((wire) => ({ wire })) },
+  { weight: 1, arbitrary: fc.record({ router: SOME_ROUTER, wire: SOME_PORT }) },
+  { weight: 1, arbitrary: fc.constant({}) },
+);
+const middleboxCreateArb: fc.Arbitrary<Op> = fc.oneof(
+  fc
+    .record({ name: pick(MIDDLEBOXES), mbKind: pick(KINDS), placement: placementArb, drop: fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))) })
+    .map(({ placement, ...rest }) => ({ kind: 'createMiddlebox' as const, ...rest, ...placement })),
+  fc.record({ kind: fc.constant('createPolicy' as const), name: pick(['mp0', 'mp1']), middlebox: SOME_MIDDLEBOX, priority: fc.constantFrom(1, 100, 32768), ipSrc: maybe(pick(['10.0.0.0/24', '10.0.0.1'])), l4Dst: maybe(fc.constant(80)) }),
+  fc.record({
+    kind: fc.constant('createRule' as const),
+    name: pick(['mr0', 'mr1', 'mr2']),
+    middlebox: SOME_MIDDLEBOX,
+    action: pick(MB_ACTIONS),
+    vip: fc.boolean(),
+    to: rarely(pick(NAT_TARGETS)),
+    backends: rarely(fc.array(pick(BACKENDS), { maxLength: 2 })),
+  }),
+);
 
 const createArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('createSwitch' as const), name: pick(SWITCHES), tenant: pick(TENANTS), subnet: maybe(pick(SUBNETS)) }),
@@ -102,6 +145,28 @@ const likelyArb: fc.Arbitrary<Op> = fc.oneof(
     ip: pick(['10.0.0.253/24', '10.0.1.253/24', '192.168.0.1/30']),
   }),
   fc.record({ kind: fc.constant('createRoute' as const), router: pick(['r0', 'r1']), prefix: pick(['0.0.0.0/0', '10.8.0.0/16', '10.0.0.0/8']), nexthop: pick(['10.0.0.9', '10.0.1.9']), outputPort: maybe(pick(['rp0', 'rp1', 'rp2'])) }),
+  fc
+    .record({ name: pick(['m1', 'm2']), mbKind: pick(KINDS), placement: fc.oneof(fc.constant({ router: 'r1' }), pick(['p0', 'p1', 'p2', 'p3']).map((wire) => ({ wire }))) })
+    .map(({ placement, ...rest }) => ({ kind: 'createMiddlebox' as const, ...rest, ...placement, drop: false })),
+  fc.record({ kind: fc.constant('createPolicy' as const), name: fc.constant('mp1'), middlebox: pick(['m0', 'm1', 'm2']), priority: fc.constant(1) }),
+  fc
+    .record({
+      name: pick(['mr1', 'mr2', 'mr3']),
+      // m0 is the setup's firewall; m1 and m2, when they exist, may be of any kind, so try each kind's rule.
+      target: fc.oneof(
+        fc.constant({ middlebox: 'm0', action: 'drop' as const, vip: false }),
+        fc.tuple(
+          pick(['m1', 'm2']),
+          fc.constantFrom(
+            { action: 'drop' as const, vip: false },
+            { action: 'dnat' as const, vip: false, to: '10.0.9.1:8080' },
+            { action: 'lb' as const, vip: true, backends: ['10.0.0.2:80', '10.0.0.1:80'] },
+            { action: 'alert' as const, vip: false },
+          ),
+        ).map(([middlebox, body]) => ({ middlebox, ...body })),
+      ),
+    })
+    .map(({ name, target }) => ({ kind: 'createRule' as const, name, ...target })),
   fc.record({
     kind: fc.constant('createAcl' as const),
     name: pick(['a1', 'a2']),
@@ -122,6 +187,9 @@ const updateArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('updateRouterPort' as const), name: SOME_ROUTER_PORT, mac: maybe(pick(MACS)), ip: maybe(pick(ROUTER_IPS)) }),
   fc.record({ kind: fc.constant('updateRoute' as const), router: SOME_ROUTER, prefix: SOME_PREFIX, nexthop: SOME_NEXTHOP, outputPort: fc.option(SOME_ROUTER_PORT, { nil: null }) }),
   fc.record({ kind: fc.constant('updateAcl' as const), name: SOME_ACL, priority: maybe(fc.constantFrom(5, 5, -1)), direction: maybe(pick(['from-lport', 'to-lport'] as const)) }),
+  fc.record({ kind: fc.constant('updateMiddlebox' as const), name: SOME_MIDDLEBOX, rename: rarely(pick(MIDDLEBOXES)), drop: maybe(fc.boolean()) }),
+  fc.record({ kind: fc.constant('updatePolicy' as const), name: SOME_POLICY, middlebox: rarely(SOME_MIDDLEBOX), priority: maybe(fc.constantFrom(7, 7, -1)) }),
+  fc.record({ kind: fc.constant('updateRule' as const), name: SOME_RULE, priority: maybe(fc.constantFrom(7, 7, 40000)), to: rarely(pick(NAT_TARGETS)), backends: rarely(fc.array(pick(BACKENDS), { maxLength: 2 })) }),
 );
 
 const deleteArb: fc.Arbitrary<Op> = fc.oneof(
@@ -131,11 +199,15 @@ const deleteArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('deleteRouterPort' as const), name: SOME_ROUTER_PORT, cascade: fc.boolean() }),
   fc.record({ kind: fc.constant('deleteRoute' as const), router: SOME_ROUTER, prefix: SOME_PREFIX }),
   fc.record({ kind: fc.constant('deleteAcl' as const), name: SOME_ACL }),
+  fc.record({ kind: fc.constant('deleteMiddlebox' as const), name: SOME_MIDDLEBOX, cascade: fc.boolean() }),
+  fc.record({ kind: fc.constant('deletePolicy' as const), name: SOME_POLICY }),
+  fc.record({ kind: fc.constant('deleteRule' as const), name: SOME_RULE }),
 );
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: createArb },
   { weight: 2, arbitrary: likelyArb },
+  { weight: 2, arbitrary: middleboxCreateArb },
   { weight: 4, arbitrary: updateArb },
   { weight: 1, arbitrary: deleteArb },
 );
@@ -150,7 +222,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 /**
  * A populated start, so random calls mostly meet existing entities: tenant T0's switches s0 and s1 joined
- * by router r0 (with a route and an ACL), and an empty router r1. s2, r2, p3..p5, rp2, rp3, a1 and a2
+ * by router r0 (with a route, an ACL, and firewall m0 with a policy and a rule), load balancer m1 inline
+ * on p1's wire with a rule, and an empty router r1. s2, r2, p3..p5, rp2, rp3, a1 and a2
  * are left for the random calls to create (with either tenant).
  */
 const SETUP: Step[] = [
@@ -165,6 +238,11 @@ const SETUP: Step[] = [
   { kind: 'connect', router: 'r0', sw: 's1', name: 'rp1', mac: '02:00:00:00:00:04', ip: '10.0.1.254/24' },
   { kind: 'createRoute', router: 'r0', prefix: '10.9.0.0/16', nexthop: '10.0.0.9', outputPort: 'rp0' },
   { kind: 'createAcl', name: 'a0', sw: 's0', priority: 100, direction: 'to-lport', outport: 'p0', l4Dst: 22 },
+  { kind: 'createMiddlebox', name: 'm0', mbKind: 'firewall', router: 'r0', drop: true },
+  { kind: 'createPolicy', name: 'mp0', middlebox: 'm0', priority: 100, ipSrc: '10.0.0.0/24' },
+  { kind: 'createRule', name: 'mr0', middlebox: 'm0', action: 'drop', vip: false },
+  { kind: 'createMiddlebox', name: 'm1', mbKind: 'lb', wire: 'p1', drop: false },
+  { kind: 'createRule', name: 'mr1', middlebox: 'm1', action: 'lb', vip: true, backends: ['10.0.0.1:80'] },
 ];
 
 const stepsArb = (maxLength: number) => fc.array(stepArb, { minLength: 5, maxLength }).map((steps) => [...SETUP, ...steps]);
@@ -247,6 +325,56 @@ function apply(net: LogicalNetworks, op: Op): void {
     case 'deleteAcl':
       net.deleteAcl(op.name);
       return;
+    case 'createMiddlebox':
+      net.createMiddlebox({
+        name: op.name,
+        kind: op.mbKind,
+        ...(op.router !== undefined && { router: op.router }),
+        ...(op.wire !== undefined && { wire: op.wire }),
+        ...(op.drop && { defaultAction: 'drop' as const }),
+      });
+      return;
+    case 'updateMiddlebox':
+      net.updateMiddlebox(op.name, { ...(op.rename !== undefined && { name: op.rename }), ...(op.drop !== undefined && { defaultAction: op.drop ? 'drop' : 'allow' }) });
+      return;
+    case 'deleteMiddlebox':
+      net.deleteMiddlebox(op.name, { cascade: op.cascade });
+      return;
+    case 'createPolicy':
+      net.createMiddleboxPolicy({
+        name: op.name,
+        middlebox: op.middlebox,
+        priority: op.priority,
+        match: { ...(op.ipSrc !== undefined && { ipSrc: op.ipSrc }), ...(op.l4Dst !== undefined && { ipProto: 'tcp' as const, l4Dst: op.l4Dst }) },
+      });
+      return;
+    case 'updatePolicy':
+      net.updateMiddleboxPolicy(op.name, { ...(op.middlebox !== undefined && { middlebox: op.middlebox }), ...(op.priority !== undefined && { priority: op.priority }) });
+      return;
+    case 'deletePolicy':
+      net.deleteMiddleboxPolicy(op.name);
+      return;
+    case 'createRule':
+      net.createMiddleboxRule({
+        name: op.name,
+        middlebox: op.middlebox,
+        priority: 10,
+        action: op.action,
+        ...(op.vip && { match: { ipDst: '10.0.0.100', ipProto: 'tcp' as const, l4Dst: 80 } }),
+        ...(op.to !== undefined && { to: op.to }),
+        ...(op.backends !== undefined && { backends: op.backends }),
+      });
+      return;
+    case 'updateRule':
+      net.updateMiddleboxRule(op.name, {
+        ...(op.priority !== undefined && { priority: op.priority }),
+        ...(op.to !== undefined && { to: op.to }),
+        ...(op.backends !== undefined && { backends: op.backends }),
+      });
+      return;
+    case 'deleteRule':
+      net.deleteMiddleboxRule(op.name);
+      return;
   }
 }
 
@@ -278,6 +406,25 @@ class Replay {
     const out: Record<string, string[]> = {};
     for (const r of RELATION_ORDER) out[r] = [...this.rows.get(r)!.keys()].sort();
     return out;
+  }
+}
+
+/** Which middlebox (datapath and key) each tag has named; fails when a tag comes back for another. */
+class TagHistory {
+  private readonly owner = new Map<number, string>();
+  private readonly live = new Set<number>();
+  observe(s: Snapshot): void {
+    const now = new Set<number>();
+    for (const t of s.middlebox) {
+      const who = `${t.dp}/${t.mb}`;
+      const was = this.owner.get(t.tag);
+      if (was !== undefined && was !== who) throw new Error(`tag ${t.tag} reused: was ${was}, now ${who}`);
+      if (was !== undefined && !this.live.has(t.tag)) throw new Error(`tag ${t.tag} of deleted middlebox ${was} came back`);
+      this.owner.set(t.tag, who);
+      now.add(t.tag);
+    }
+    this.live.clear();
+    for (const tag of now) this.live.add(tag);
   }
 }
 
@@ -333,6 +480,43 @@ function integrityProblems(s: Snapshot): string[] {
     if (t.direction === 'from-lport' && t.outport !== 0) problems.push(`from-lport ACL ${t.name} matches outport`);
     if (t.priority < 0 || t.priority > 32767) problems.push(`ACL ${t.name} priority ${t.priority}`);
   }
+  const lspTypes = new Map(s.logical_switch_port.map((t) => [`${t.dp}/${t.port}`, t.type]));
+  const tenantOf = new Map([...s.logical_switch, ...s.logical_router].map((t) => [t.dp, t.tenant]));
+  const wires = new Map(s.middlebox_wire.map((t) => [`${t.dp}/${t.mb}`, t]));
+  const mbs = new Map(s.middlebox.map((t) => [`${t.dp}/${t.mb}`, t]));
+  const actionsOf: Record<string, string[]> = { firewall: ['allow', 'drop', 'reject'], nat: ['snat', 'dnat'], lb: ['lb'], ids: ['alert'] };
+  for (const t of s.middlebox) {
+    const inline = wires.has(`${t.dp}/${t.mb}`);
+    if (inline ? !switchDps.has(t.dp) : !routerDps.has(t.dp)) problems.push(`middlebox ${t.name} not on a live ${inline ? 'switch' : 'router'}`);
+    if (tenantOf.get(t.dp) !== t.tenant) problems.push(`middlebox ${t.name} tenant ${t.tenant} differs from its datapath's`);
+    if (t.default_action === 'drop' && t.kind !== 'firewall') problems.push(`${t.kind} middlebox ${t.name} drops by default`);
+  }
+  for (const t of s.middlebox_wire) {
+    if (!mbs.has(`${t.dp}/${t.mb}`)) problems.push(`wire of missing middlebox ${t.dp}/${t.mb}`);
+    if (lspTypes.get(`${t.dp}/${t.port}`) !== 'vif') problems.push(`middlebox ${t.dp}/${t.mb} on the wire of a missing or non-VIF port`);
+  }
+  unique('middlebox per wire', s.middlebox_wire.map((t) => `${t.dp}/${t.port}`));
+  unique('active middlebox per router', s.middlebox.filter((t) => t.kind !== 'ids' && routerDps.has(t.dp)).map((t) => String(t.dp)));
+  unique('middlebox names', s.middlebox.map((t) => t.name));
+  unique('middlebox tags', s.middlebox.map((t) => String(t.tag)));
+  for (const t of s.middlebox_policy) {
+    if (!routerDps.has(t.dp) || !mbs.has(`${t.dp}/${t.mb}`) || wires.has(`${t.dp}/${t.mb}`)) problems.push(`policy ${t.dp}/${t.policy} not on a router-attached middlebox`);
+  }
+  const rules = new Map(s.middlebox_rule.map((t) => [`${t.dp}/${t.rule}`, t]));
+  const backendCount = new Map<string, number>();
+  for (const t of s.middlebox_backend) {
+    const key = `${t.dp}/${t.rule}`;
+    if (rules.get(key)?.action !== 'lb') problems.push(`backend of missing or non-lb rule ${key}`);
+    backendCount.set(key, (backendCount.get(key) ?? 0) + 1);
+  }
+  for (const t of s.middlebox_rule) {
+    const mb = mbs.get(`${t.dp}/${t.mb}`);
+    if (mb === undefined) problems.push(`rule ${t.name} of a missing middlebox`);
+    else if (!actionsOf[mb.kind].includes(t.action)) problems.push(`rule ${t.name}: ${t.action} on a ${mb.kind}`);
+    if ((t.action === 'snat' || t.action === 'dnat') !== (t.to_ip !== 0)) problems.push(`rule ${t.name}: NAT target wrong for ${t.action}`);
+    if (t.action === 'lb' && ((backendCount.get(`${t.dp}/${t.rule}`) ?? 0) === 0 || t.ip_dst_len !== 32 || t.l4_dst_min !== t.l4_dst_max)) problems.push(`lb rule ${t.name} without a VIP or pool`);
+  }
+  unique('middlebox rule names', s.middlebox_rule.map((t) => t.name));
   // Router port networks on one router never overlap.
   for (const a of s.logical_router_port) {
     for (const b of s.logical_router_port) {
@@ -366,6 +550,8 @@ describe('LogicalNetworks under random call sequences', () => {
     (steps) => {
       const net = new LogicalNetworks();
       const replay = new Replay();
+      const tags = new TagHistory();
+      tags.observe(net.snapshot());
       let delivered: Delta[][] = [];
       net.subscribe((d) => delivered.push([...d]));
       for (const step of steps) {
@@ -390,6 +576,7 @@ describe('LogicalNetworks under random call sequences', () => {
           replay.apply(set);
         }
         const snap = net.snapshot();
+        tags.observe(snap);
         expect(replay.keys()).toEqual(snapshotKeys(snap));
         expect(integrityProblems(snap)).toEqual([]);
       }

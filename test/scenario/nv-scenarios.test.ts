@@ -5,6 +5,7 @@
 // that drops what must pass, a stale flow, and flows on a switch that must not hold them are each caught.
 import { describe, expect, test } from 'vitest';
 import { checkPlacement, forbiddenFlowsInvariant } from '../../sim/check/placement.ts';
+import { TABLE } from '../../sim/control/pipeline.ts';
 import { ms } from '../../sim/kernel/time.ts';
 import { runScenario, World, type RunResult, type Scenario } from '../../sim/testbed/index.ts';
 import bumPoolNode from '../../scenarios/bum-pool-node.ts';
@@ -136,7 +137,7 @@ describe('the checkers catch violations', () => {
     t.steady = () => true;
     world.scheduler.runUntil(ms(200));
     const sw = t.dp.switchNode('e3').switch;
-    const out = sw.flows.flows().find((f) => f.table === 31 && f.actions.some((a) => a.type === 'output'))!;
+    const out = sw.flows.flows().find((f) => f.table === TABLE.LS_OUT_PORT_SEC && f.actions.some((a) => a.type === 'output'))!;
     sw.flows.add({ ...out, actions: [...out.actions, ...out.actions] });
     world.scheduler.runUntil(ms(1200));
     expect(verdicts()['unicast-exactly-once']).toMatch(/vm:b2 received it 2 times/);

@@ -1,5 +1,6 @@
-// Control-app rules for ACLs (LCP `acl` → logical flows): 'from-lport' ACLs in LS_IN_ACL (between port
-// security and the L2 lookup), 'to-lport' ACLs in LS_OUT_ACL (between dispatch and output). The
+// Control-app rules for ACLs (LCP `acl` → logical flows): 'from-lport' ACLs in LS_IN_ACL (between the
+// ingress middlebox stage and the L2 lookup), 'to-lport' ACLs in LS_OUT_ACL (between dispatch and the
+// egress middlebox stage). The
 // priority-0 "no ACL matched: allow" flows of both tables are logical-switch-rules.ts's. Owns these rules
 // and the ACL → flow mapping only.
 //
@@ -81,7 +82,7 @@ export function aclMatch(a: AclTuple): Match {
 export function aclActions(direction: AclDirection, action: AclAction): Action[] {
   const ingress = direction === 'from-lport';
   if (aclDenies(action)) return ingress ? [{ type: 'drop' }] : [];
-  return [{ type: 'resubmit', table: ingress ? TABLE.LS_IN_L2_LOOKUP : TABLE.LS_OUT_PORT_SEC }];
+  return [{ type: 'resubmit', table: ingress ? TABLE.LS_IN_L2_LOOKUP : TABLE.LS_OUT_MB }];
 }
 
 export function addAclRules({ engine, lcp, logicalFlow }: ProgramParts): void {

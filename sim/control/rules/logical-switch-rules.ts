@@ -1,6 +1,8 @@
 // Control-app rules for logical switches (LCP → logical flows): port security on ingress, the L2 lookup
-// (a port's MAC → that port; the group bit → flood), and the egress stage's no-hairpin rule. ACLs, routers
-// and unknown-destination handling live in their own rule files. Owns these rules only.
+// (a port's MAC → that port; the group bit → flood), and the egress stage's no-hairpin rule. ACLs, routers,
+// middleboxes and unknown-destination handling live in their own rule files. Owns these rules only.
+// What passes port security goes on to the middlebox stage (LS_IN_MB), and what the to-lport ACLs let
+// through to LS_OUT_MB; both stages pass everything on when no middlebox is there (middlebox-rules.ts).
 
 import type { Action } from '../../dataplane/flow.ts';
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../../dataplane/headers.ts';
@@ -19,7 +21,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
       table: TABLE.LS_IN_PORT_SEC,
       priority: 50,
       match: encodeMatch({ metadata: v.dp, [REG_IN_PORT]: v.port }),
-      actions: encodeActions([resubmit(TABLE.LS_IN_ACL)]),
+      actions: encodeActions([resubmit(TABLE.LS_IN_MB)]),
     })),
   );
   // A port with port security drops what no allowed source matches...
@@ -39,7 +41,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
       table: TABLE.LS_IN_PORT_SEC,
       priority: 90,
       match: encodeMatch({ metadata: v.dp, [REG_IN_PORT]: v.port, ethSrc: v.mac }),
-      actions: encodeActions([resubmit(TABLE.LS_IN_ACL)]),
+      actions: encodeActions([resubmit(TABLE.LS_IN_MB)]),
     })),
   );
   // ...and from a MAC with restricted IPs, only IPv4 and ARP whose source address is allowed.
@@ -53,7 +55,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
           table: TABLE.LS_IN_PORT_SEC,
           priority: 90,
           match: encodeMatch({ metadata: v.dp, [REG_IN_PORT]: v.port, ethSrc: v.mac, ethType, ipSrc: { addr: v.addr, len: v.len } }),
-          actions: encodeActions([resubmit(TABLE.LS_IN_ACL)]),
+          actions: encodeActions([resubmit(TABLE.LS_IN_MB)]),
         })),
     );
   }
@@ -93,7 +95,7 @@ export function addLogicalSwitchRules({ engine, lcp, logicalFlow }: ProgramParts
       table: TABLE.LS_OUT_ACL,
       priority: 0,
       match: encodeMatch({ metadata: v.dp }),
-      actions: encodeActions([resubmit(TABLE.LS_OUT_PORT_SEC)]),
+      actions: encodeActions([resubmit(TABLE.LS_OUT_MB)]),
     })),
   );
   engine.rule(logicalFlow, (q) =>

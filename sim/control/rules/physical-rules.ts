@@ -13,7 +13,7 @@
 import type { Action } from '../../dataplane/flow.ts';
 import type { ProgramParts } from '../control-program.ts';
 import { encodeActions, encodeMatch, type FlowRow } from '../flow-text.ts';
-import { REG_IN_PORT, REG_OUT_PORT, TABLE, TUN_META_IN_PORT_BIT, TUN_META_PORT_BITS } from '../pipeline.ts';
+import { REG_IN_PORT, REG_OUT_PORT, REG_VM_KEY, TABLE, TUN_META_IN_PORT_BIT, TUN_META_PORT_BITS, vmKeyOf } from '../pipeline.ts';
 
 const resubmit = (table: number): Action => ({ type: 'resubmit', table });
 const PORT_BITS = TUN_META_PORT_BITS;
@@ -96,16 +96,25 @@ export function addPhysicalRules({ engine, lcp, physical, logicalFlow, portChass
       .join(dpChassis, { dp: 'dp', chassis: 'chassis' })
       .select((v) => ({ dp: v.dp, chassis: v.chassis, table: v.table, priority: v.priority, match: v.match, actions: v.actions })),
   );
-  // Ingress from a VIF: which datapath and logical port the packet belongs to.
+  // Ingress from a bound port: which datapath and logical port the packet belongs to, and for a VM's port
+  // (a VIF, not a gateway's localnet port) the VM key its middleboxes keep its state under.
   engine.rule(physicalFlow, (q) =>
-    q.from(portChassis, { dp: 'dp', port: 'port', chassis: 'chassis', ofport: 'ofport' }).select((v) => ({
-      dp: v.dp,
-      chassis: v.chassis,
-      table: TABLE.PHYSICAL_IN,
-      priority: 100,
-      match: encodeMatch({ inPort: v.ofport }),
-      actions: encodeActions([{ type: 'set', field: 'metadata', value: v.dp }, { type: 'set', field: REG_IN_PORT, value: v.port }, resubmit(TABLE.LS_IN_PORT_SEC)]),
-    })),
+    q
+      .from(portChassis, { dp: 'dp', port: 'port', chassis: 'chassis', ofport: 'ofport' })
+      .join(lcp.logical_switch_port, { dp: 'dp', port: 'port', type: 'type' })
+      .select((v) => ({
+        dp: v.dp,
+        chassis: v.chassis,
+        table: TABLE.PHYSICAL_IN,
+        priority: 100,
+        match: encodeMatch({ inPort: v.ofport }),
+        actions: encodeActions([
+          { type: 'set', field: 'metadata', value: v.dp },
+          { type: 'set', field: REG_IN_PORT, value: v.port },
+          ...(v.type === 'vif' ? [{ type: 'set', field: REG_VM_KEY, value: vmKeyOf(v.dp, v.port) } as const] : []),
+          resubmit(TABLE.LS_IN_PORT_SEC),
+        ]),
+      })),
   );
   // Ingress from a tunnel: the sender already ran the logical pipeline; recover its logical context...
   engine.rule(physicalFlow, (q) => q.from(dpChassis, { dp: 'dp', chassis: 'chassis' }).select((v) => tunnelIngressFlow(v.dp, v.chassis)));

@@ -6,15 +6,18 @@
 // Owns these rules only; the L2 stages are logical-switch-rules.ts's, ACLs acl-rules.ts's.
 //
 // A routed packet, all on the chassis where it entered (A and B switches, R the router):
-//   A: LS_IN_PORT_SEC → LS_IN_ACL → LS_IN_L2_LOOKUP (dst MAC = router port MAC → reg7 = A's router-type
-//      port, an ordinary port_address_mac flow) → LS_OUT_DISPATCH (router-type port: egress here) →
-//      LS_OUT_ACL (to-lport, outport = router port) → LS_OUT_PORT_SEC: metadata = R, reg6 = router port.
-//   R: LR_IN_ADMISSION (reg6 = router port, dst MAC = its MAC, IPv4) → LR_IN_IP_ROUTING (LPM: reg7 =
-//      egress router port, reg0 = next hop, eth src = its MAC, dec-ttl) → LR_IN_ARP_RESOLVE ((reg7, reg0)
-//      → eth dst; unknown next hop: drop) → LR_OUT_DELIVER: metadata = B, reg6 = B's router-type port.
-//   B: LS_IN_PORT_SEC (router-type ports have none) → LS_IN_ACL → LS_IN_L2_LOOKUP → LS_OUT_DISPATCH:
-//      local VIF, or tunnel to the destination's chassis, where only B's egress stages run. The tunnel
-//      carries reg6 (B's router-type port) with the egress port, so B's to-lport ACLs see that inport there.
+//   A: LS_IN_PORT_SEC → LS_IN_MB → LS_IN_ACL → LS_IN_L2_LOOKUP (dst MAC = router port MAC → reg7 = A's
+//      router-type port, an ordinary port_address_mac flow) → LS_OUT_DISPATCH (router-type port: egress
+//      here) → LS_OUT_ACL (to-lport, outport = router port) → LS_OUT_MB → LS_OUT_PORT_SEC: metadata = R,
+//      reg6 = router port.
+//   R: LR_IN_ADMISSION (reg6 = router port, dst MAC = its MAC, IPv4) → LR_IN_MIRROR → LR_IN_POLICY (the
+//      router's middleboxes, middlebox-rules.ts) → LR_IN_IP_ROUTING (LPM: reg7 = egress router port,
+//      reg0 = next hop, eth src = its MAC, dec-ttl) → LR_IN_ARP_RESOLVE ((reg7, reg0) → eth dst; unknown
+//      next hop: drop) → LR_OUT_DELIVER: metadata = B, reg6 = B's router-type port.
+//   B: LS_IN_PORT_SEC (router-type ports accept any source) → LS_IN_MB → LS_IN_ACL → LS_IN_L2_LOOKUP →
+//      LS_OUT_DISPATCH: local VIF, or tunnel to the destination's chassis, where only B's egress stages
+//      run. The tunnel carries reg6 (B's router-type port) with the egress port, so B's to-lport ACLs see
+//      that inport there.
 // Registers are cleared where a datapath is left (reg7 on entering R; reg7 and reg0 on entering B), so
 // nothing of one datapath's pipeline leaks into the next one's matches.
 //
@@ -64,7 +67,7 @@ const ECHO_PRIORITY = 300;
 /** The ARP responder sits in the L2 lookup above the broadcast flood (priority 100). */
 const ARP_RESPONDER_PRIORITY = 110;
 
-export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, physicalFlow }: ProgramParts): void {
+export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, physicalFlow }: ProgramParts): void {
   const dpKey = { datapath: 'dp' } as const;
   const global = { datapath: null } as const;
 
@@ -88,8 +91,6 @@ export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis
   );
 
   // ---- placement relations -------------------------------------------------------------------------
-  /** The chassis that get a router's flows. */
-  const routerChassis = engine.relation('router_chassis', { dp: 'number', chassis: 'string' }, { ...dpKey, output: false });
   engine.rule(routerChassis, (q) =>
     q
       .from(lcp.logical_router, { dp: 'dp' })
@@ -151,14 +152,15 @@ export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis
   );
 
   // ---- router pipeline (keyed by the router datapath) ---------------------------------------------
-  // Admission: IPv4 addressed to the MAC of the port it came in on.
+  // Admission: IPv4 addressed to the MAC of the port it came in on; on to the middlebox stages
+  // (middlebox-rules.ts: mirror, policy), which end in LR_IN_IP_ROUTING.
   engine.rule(logicalFlow, (q) =>
     q.from(lcp.logical_router_port, { dp: 'dp', port: 'port', mac: 'mac' }).select((v) => ({
       dp: v.dp,
       table: TABLE.LR_IN_ADMISSION,
       priority: 50,
       match: encodeMatch({ metadata: v.dp, [REG_IN_PORT]: v.port, ethDst: v.mac, ethType: ETH_TYPE_IPV4 }),
-      actions: encodeActions([resubmit(TABLE.LR_IN_IP_ROUTING)]),
+      actions: encodeActions([resubmit(TABLE.LR_IN_MIRROR)]),
     })),
   );
   // Connected networks: the next hop is the destination itself.

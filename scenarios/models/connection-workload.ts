@@ -1,0 +1,130 @@
+// Long-lived TCP-like connections for the middlebox and migration scenarios: each client VM opens a
+// connection to a server address (a server's own IP, a DNAT'd public address or a load balancer's VIP) and
+// sends on it at a fixed rate; whichever VM receives it answers to the source address it saw, so a
+// translation anywhere on the path shows up as what the server saw and what the client heard back. Owns
+// the sending, the answering and the per-connection record (sent, answered, the distinct (server, source)
+// pairs the servers saw, replies from an unexpected source); judging them is the scenario's.
+
+import { IP_PROTO_TCP, formatIpv4, parseIpv4 } from '../../sim/dataplane/headers.ts';
+import { toNanos, type Nanos } from '../../sim/kernel/time.ts';
+import type { NvTestbed } from './nv-testbed.ts';
+
+const TCP_SYN = 0x02;
+const TCP_ACK = 0x10;
+const TCP_PSH = 0x08;
+const PAYLOAD_BYTES = 100;
+
+export interface ConnectionDecl {
+  readonly id: string;
+  readonly client: string;
+  /** Where the client sends: "ip:port". */
+  readonly to: string;
+  readonly clientPort: number;
+  /** When the client opens it (default: when the workload starts). */
+  readonly from?: string;
+}
+
+export interface ConnectionRecord {
+  readonly decl: ConnectionDecl;
+  sent: number;
+  /** Client sends a server received. */
+  reached: number;
+  /** Client sends whose answer came back to the client. */
+  answered: number;
+  /** Times (ns) of every answered send, by send time. */
+  readonly answeredSendTimes: Nanos[];
+  /** Every distinct "server|source ip:port" the servers saw, in first-seen order. */
+  readonly seenAt: string[];
+  /** Answers that reached the client from a source other than the address it sent to. */
+  wrongSource: number;
+}
+
+interface Pending {
+  readonly conn: ConnectionRecord;
+  readonly sentAtNs: Nanos;
+}
+
+export class ConnectionWorkload {
+  private readonly connections: ConnectionRecord[] = [];
+  /** Client send packet id → its connection. */
+  private readonly clientSends = new Map<number, Pending>();
+  /** Server answer packet id → the client send it answers. */
+  private readonly serverAnswers = new Map<number, Pending>();
+  private readonly answeringSends = new Set<number>();
+
+  constructor(
+    private readonly t: NvTestbed,
+    private readonly options: { readonly from: string; readonly until: string; readonly every: string },
+  ) {
+    t.log.onReceipt((receipt, origin) => {
+      if (origin === undefined) return;
+      const client = this.clientSends.get(origin.packetId);
+      if (client !== undefined) return this.onServerReceipt(client, receipt.to.slice(3), receipt.headers);
+      const answer = this.serverAnswers.get(origin.packetId);
+      if (answer !== undefined && receipt.to === `vm:${answer.conn.decl.client}`) this.onClientReceipt(answer, origin.packetId, receipt.headers);
+    });
+  }
+
+  connection(decl: ConnectionDecl): this {
+    const [ip, port] = decl.to.split(':');
+    parseIpv4(ip);
+    if (!/^\d+$/.test(port ?? '')) throw new Error(`connection '${decl.id}': 'to' must be "ip:port", got '${decl.to}'`);
+    const conn: ConnectionRecord = { decl, sent: 0, reached: 0, answered: 0, answeredSendTimes: [], seenAt: [], wrongSource: 0 };
+    this.connections.push(conn);
+    const start = toNanos(decl.from ?? this.options.from);
+    const until = toNanos(this.options.until);
+    const every = toNanos(this.options.every);
+    const w = this.t.world;
+    const tick = (): void => {
+      this.send(conn);
+      if (w.now + every < until) w.scheduler.after(every, tick);
+    };
+    w.scheduler.at(start, tick);
+    return this;
+  }
+
+  records(): readonly ConnectionRecord[] {
+    return this.connections;
+  }
+
+  record(id: string): ConnectionRecord {
+    const c = this.connections.find((x) => x.decl.id === id);
+    if (c === undefined) throw new Error(`no connection '${id}'`);
+    return c;
+  }
+
+  /** Whether a send of the connection made in [fromNs, toNs) was answered. */
+  answeredBetween(id: string, fromNs: Nanos, toNs: Nanos): number {
+    return this.record(id).answeredSendTimes.filter((s) => s >= fromNs && s < toNs).length;
+  }
+
+  private send(conn: ConnectionRecord): void {
+    const { client, to, clientPort } = conn.decl;
+    if (!this.t.isLive(client)) return;
+    const [ip, port] = to.split(':');
+    const host = this.t.dp.host(this.t.hostOf(client));
+    const flags = conn.sent === 0 ? TCP_SYN : TCP_ACK | TCP_PSH;
+    const id = host.sendIpFromVm(client, { ipDst: parseIpv4(ip), ipProto: IP_PROTO_TCP, l4Src: clientPort, l4Dst: Number(port), tcpFlags: flags }, PAYLOAD_BYTES);
+    conn.sent++;
+    this.clientSends.set(id, { conn, sentAtNs: this.t.world.now });
+  }
+
+  private onServerReceipt(p: Pending, server: string, h: { ipSrc: number; l4Src: number; l4Dst: number; tcpFlags: number }): void {
+    p.conn.reached++;
+    const seen = `${server}|${formatIpv4(h.ipSrc)}:${h.l4Src}`;
+    if (!p.conn.seenAt.includes(seen)) p.conn.seenAt.push(seen);
+    if (!this.t.isLive(server)) return;
+    const flags = (h.tcpFlags & TCP_SYN) !== 0 ? TCP_SYN | TCP_ACK : TCP_ACK;
+    const id = this.t.dp.host(this.t.hostOf(server)).sendIpFromVm(server, { ipDst: h.ipSrc, ipProto: IP_PROTO_TCP, l4Src: h.l4Dst, l4Dst: h.l4Src, tcpFlags: flags }, PAYLOAD_BYTES);
+    this.serverAnswers.set(id, p);
+  }
+
+  private onClientReceipt(p: Pending, answerId: number, h: { ipSrc: number; l4Src: number }): void {
+    if (this.answeringSends.has(answerId)) return; // a duplicate delivery of one answer counts once
+    this.answeringSends.add(answerId);
+    const [ip, port] = p.conn.decl.to.split(':');
+    if (h.ipSrc !== parseIpv4(ip) || h.l4Src !== Number(port)) p.conn.wrongSource++;
+    p.conn.answered++;
+    p.conn.answeredSendTimes.push(p.sentAtNs);
+  }
+}

@@ -1,0 +1,217 @@
+// The world the middlebox-migration scenarios share (seed 001 FIG. 1–6, seed 003 D14/D15): a three-instance
+// controller cluster, four edge hosts in one transport zone plus h5 outside it and h6 whose switch the
+// network manager marks unavailable, and three tenants whose routers each carry one distributed
+// middlebox, attached out of band by policy routing:
+//   A  firewall (default drop; clients may open TCP to the servers' port 80) and a passive IDS;
+//   B  DNAT (public 10.9.0.10:80 → server 10.2.0.21:8080), with the same client addresses as A;
+//   C  load balancer (VIP 10.4.0.100:80 → two backends).
+// Clients on h1 and h2 hold long-lived connections to servers on h3 and h4 (connection-workload.ts). At
+// 3 s A's allow rule is withdrawn, so A's established connections live on connection state alone and
+// every new one is refused. One client per tenant then migrates h1 → h2 with the variant under test.
+// Owns the declaration, the migrations' schedule and the checks and metrics every migration scenario
+// shares; the system is sim/middlebox, sim/migration and sim/control's.
+
+import type { Verdict } from '../../sim/check/invariant.ts';
+import { NS_PER_MS, toNanos, type Nanos } from '../../sim/kernel/time.ts';
+import type { NodeId } from '../../sim/net/message.ts';
+import type { MetricValue, World } from '../../sim/testbed/index.ts';
+import { ConnectionWorkload } from './connection-workload.ts';
+import { ClusterChecks } from './cluster-checks.ts';
+import { NvTestbed } from './nv-testbed.ts';
+import type { MigrateOptions } from '../../sim/migration/migration-manager.ts';
+
+export const EDGE_HOSTS = ['h1', 'h2', 'h3', 'h4'];
+/** Outside the transport zone: has none of the tenants' networks. */
+export const HOST_WITHOUT_NETWORK = 'h5';
+/** In the transport zone, but its switch is unavailable. */
+export const HOST_UNAVAILABLE = 'h6';
+export const TRANSPORT_ZONE = 'tz-overlay';
+
+/** Where the A allow rule is withdrawn: from then on only connection state admits A's connections. */
+export const TIGHTEN_AT = '3s';
+/** How long after a migration completes its connections must be answered again. */
+const RECOVERY_NS = 1000 * NS_PER_MS;
+
+export interface LabOptions {
+  readonly cluster?: Omit<NonNullable<ConstructorParameters<typeof NvTestbed>[1]>['cluster'], 'instances'>;
+  readonly trafficUntil?: string;
+}
+
+export interface Lab {
+  readonly t: NvTestbed;
+  readonly workload: ConnectionWorkload;
+  readonly checks: ClusterChecks;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** Builds the lab's world: cluster, hosts, tenants, middleboxes, connections. Migrations are the scenario's. */
+export function buildLab(world: World, options: LabOptions = {}): Lab {
+  const t = new NvTestbed(world, { cluster: { instances: 3, ...options.cluster }, middlebox: {}, migration: {} });
+  for (const h of [...EDGE_HOSTS, HOST_WITHOUT_NETWORK, HOST_UNAVAILABLE]) t.host(h);
+  const tenants = [
+    { tenant: 'A', index: 1, cli: '10.1.0', srv: '10.2.0' },
+    { tenant: 'B', index: 2, cli: '10.1.0', srv: '10.2.0' },
+    { tenant: 'C', index: 3, cli: '10.3.0', srv: '10.4.0' },
+  ];
+  for (const { tenant, index, cli, srv } of tenants) {
+    const l = tenant.toLowerCase();
+    t.logicalSwitch(`ls-${l}-cli`, tenant, `${cli}.0/24`);
+    t.logicalSwitch(`ls-${l}-srv`, tenant, `${srv}.0/24`);
+    t.router(`r${l}`, tenant, [
+      { switch: `ls-${l}-cli`, mac: `02:0${index}:00:00:01:01`, ip: `${cli}.1/24` },
+      { switch: `ls-${l}-srv`, mac: `02:0${index}:00:00:02:01`, ip: `${srv}.1/24` },
+    ]);
+    const vm = (name: string, host: NodeId, sw: 'cli' | 'srv', last: number): void => {
+      const net = sw === 'cli' ? cli : srv;
+      t.vm(name, { host, switch: `ls-${l}-${sw}`, mac: `02:0${index}:00:00:0${sw === 'cli' ? 1 : 2}:${hex(last)}`, ip: `${net}.${last}`, gateway: `${net}.1` });
+    };
+    vm(`${l}1`, 'h1', 'cli', 11);
+    vm(`${l}2`, 'h1', 'cli', 12);
+    vm(`${l}3`, 'h2', 'cli', 13);
+    vm(`${l}s1`, 'h3', 'srv', 21);
+    vm(`${l}s2`, 'h4', 'srv', 22);
+  }
+  const nb = t.nb;
+  // A: a stateful firewall for clients' traffic, and an IDS watching it.
+  nb.createMiddlebox({ name: 'fw-a', kind: 'firewall', router: 'ra', defaultAction: 'drop' });
+  nb.createMiddleboxPolicy({ name: 'fw-a-clients', middlebox: 'fw-a', priority: 10, match: { ipSrc: '10.1.0.0/24' } });
+  nb.createMiddleboxRule({ name: 'fw-a-web', middlebox: 'fw-a', priority: 100, action: 'allow', match: { ipDst: '10.2.0.0/24', ipProto: 'tcp', l4Dst: 80 } });
+  nb.createMiddlebox({ name: 'ids-a', kind: 'ids', router: 'ra' });
+  nb.createMiddleboxPolicy({ name: 'ids-a-clients', middlebox: 'ids-a', priority: 10, match: { ipSrc: '10.1.0.0/24' } });
+  nb.createMiddleboxRule({ name: 'ids-a-web', middlebox: 'ids-a', priority: 10, action: 'alert', match: { ipProto: 'tcp', l4Dst: 80 } });
+  // B: destination NAT of a public address.
+  nb.createMiddlebox({ name: 'nat-b', kind: 'nat', router: 'rb' });
+  nb.createMiddleboxPolicy({ name: 'nat-b-public', middlebox: 'nat-b', priority: 10, match: { ipDst: '10.9.0.0/24' } });
+  nb.createMiddleboxRule({ name: 'nat-b-web', middlebox: 'nat-b', priority: 10, action: 'dnat', match: { ipDst: '10.9.0.10', ipProto: 'tcp', l4Dst: 80 }, to: '10.2.0.21:8080' });
+  // C: a load-balanced VIP.
+  nb.createMiddlebox({ name: 'lb-c', kind: 'lb', router: 'rc' });
+  nb.createMiddleboxPolicy({ name: 'lb-c-vip', middlebox: 'lb-c', priority: 10, match: { ipDst: '10.4.0.100' } });
+  nb.createMiddleboxRule({ name: 'lb-c-web', middlebox: 'lb-c', priority: 10, action: 'lb', match: { ipDst: '10.4.0.100', ipProto: 'tcp', l4Dst: 80 }, backends: ['10.4.0.21:80', '10.4.0.22:80'] });
+
+  t.networkManager({ zones: { [TRANSPORT_ZONE]: [...EDGE_HOSTS, HOST_UNAVAILABLE] }, unavailable: [HOST_UNAVAILABLE] });
+  t.start();
+  t.at(TIGHTEN_AT, () => void nb.deleteMiddleboxRule('fw-a-web'));
+
+  const workload = new ConnectionWorkload(t, { from: '1500ms', until: options.trafficUntil ?? '9800ms', every: '100ms' });
+  let port = 40000;
+  for (const client of ['a1', 'a2', 'a3']) workload.connection({ id: `${client}-web`, client, to: `10.2.0.2${client === 'a2' ? 2 : 1}:80`, clientPort: port++ });
+  // Opened after the rule is withdrawn: must never get through.
+  workload.connection({ id: 'a1-late', client: 'a1', to: '10.2.0.22:80', clientPort: port++, from: '4s' });
+  for (const client of ['b1', 'b2', 'b3']) workload.connection({ id: `${client}-web`, client, to: '10.9.0.10:80', clientPort: port++ });
+  for (const client of ['c1', 'c1', 'c2', 'c3']) workload.connection({ id: `${client}-vip-${port}`, client, to: '10.4.0.100:80', clientPort: port++ });
+
+  t.installInvariants({ trafficAfterHeal: false }).installMetrics();
+  const checks = new ClusterChecks(t).installInvariants().installMetrics();
+  return { t, workload, checks };
+}
+
+/**
+ * The connection checks every migration scenario makes: translations never change; connections answered
+ * before a migration are answered again within RECOVERY_NS of its end; A's late connection never gets
+ * through; answers always come from the address the client sent to.
+ */
+export function installConnectionChecks(lab: Lab, options: { readonly expectContinuity: boolean }): void {
+  const { t, workload } = lab;
+  const w = t.world;
+  w.invariant({
+    kind: 'safety',
+    id: 'translations-unchanged',
+    description: 'every connection reaches one server from one source address for its whole life (same DNAT target, same load-balancer backend)',
+    atEnd: () => {
+      if (!options.expectContinuity) return true;
+      const bad = workload.records().filter((c) => c.seenAt.length > 1);
+      return bad.length === 0 ? true : bad.map((c) => `${c.decl.id} seen as ${c.seenAt.join(', ')}`).join('; ');
+    },
+  });
+  w.invariant({
+    kind: 'safety',
+    id: 'refused-stays-refused',
+    description: 'a connection opened after the firewall rule was withdrawn never reaches its server',
+    atEnd: () => {
+      const late = workload.record('a1-late');
+      return late.reached === 0 ? true : `a1-late reached its server ${late.reached} times`;
+    },
+  });
+  w.invariant({
+    kind: 'safety',
+    id: 'answers-from-the-address-sent-to',
+    description: 'every answer reaches the client from the address it sent to (reverse translation)',
+    atEnd: () => {
+      const bad = workload.records().filter((c) => c.wrongSource > 0);
+      return bad.length === 0 ? true : bad.map((c) => `${c.decl.id}: ${c.wrongSource}`).join(', ');
+    },
+  });
+  w.invariant({
+    kind: 'safety',
+    id: 'connections-survive-migration',
+    description: 'a connection answered before its client migrated is answered again within 1 s of the migration ending',
+    atEnd: (): Verdict => {
+      if (!options.expectContinuity) return true;
+      const problems: string[] = [];
+      for (const m of t.migrations()) {
+        const start = m.times.start;
+        const resumed = m.times.resume;
+        if (start === undefined || resumed === undefined) continue;
+        for (const c of workload.records().filter((r) => r.decl.client === m.vm && r.decl.id !== 'a1-late')) {
+          const before = workload.answeredBetween(c.decl.id, 0, start);
+          const after = workload.answeredBetween(c.decl.id, resumed, resumed + RECOVERY_NS);
+          if (before > 0 && after === 0) problems.push(`${c.decl.id} (answered ${before} before, none in the second after resume)`);
+        }
+      }
+      return problems.length === 0 ? true : problems.join('; ');
+    },
+  });
+  w.metric('connections', () => {
+    const out: Record<string, MetricValue> = {};
+    for (const c of workload.records()) out[c.decl.id] = { sent: c.sent, reached: c.reached, answered: c.answered, seenAt: c.seenAt.join(' ') };
+    return out;
+  });
+}
+
+export { RECOVERY_NS, toNanos, type Nanos };
+
+/** The VMs that migrate h1 → h2, one per tenant, and when. */
+export const MIGRATIONS: readonly { readonly vm: string; readonly at: string }[] = [
+  { vm: 'a1', at: '5s' },
+  { vm: 'b1', at: '5500ms' },
+  { vm: 'c1', at: '6s' },
+];
+
+/**
+ * A handoff-variant scenario's setup (seed 001 §2.A–D): the lab, the three migrations with `options`, the
+ * connection checks (continuity is promised unless the detected variant treats the gap's packets as new),
+ * and the per-migration metrics summary.json reports.
+ */
+export function setupHandoffVariant(world: World, options: Partial<MigrateOptions>): Lab {
+  const lab = buildLab(world);
+  const { t } = lab;
+  for (const m of MIGRATIONS) t.at(m.at, () => t.migrate(m.vm, 'h2', options));
+  installConnectionChecks(lab, { expectContinuity: options.handoff !== 'detected' || options.gapPolicy !== 'new' });
+  installMigrationMetrics(lab);
+  return lab;
+}
+
+/** Per migration: variant, downtime, pre-copy rounds, state bytes moved, packets that met the state gap. */
+export function installMigrationMetrics(lab: Lab): void {
+  const { t } = lab;
+  t.world.metric('migrations', () =>
+    t.migrations().map((m) => ({
+      id: m.id,
+      vm: m.vm,
+      from: m.from,
+      to: m.to,
+      variant: m.variant,
+      phase: m.phase,
+      rounds: m.rounds.length,
+      downtimeNs: m.downtimeNs,
+      modelDowntimeNs: m.modelDowntimeNs,
+      stateBytes: m.stateBytes,
+      gapPackets: m.gapPackets,
+      refused: m.refused,
+      placementRefused: m.placementRefused.map((r) => `${r.host}:${r.reason}`).join(' '),
+    })),
+  );
+}
