@@ -20,8 +20,10 @@ export interface ConnectionDecl {
   /** Where the client sends: "ip:port". */
   readonly to: string;
   readonly clientPort: number;
-  /** When the client opens it (default: when the workload starts). */
+  /** When the client opens it, stops and how often it sends (default: the workload's). */
   readonly from?: string;
+  readonly until?: string;
+  readonly every?: string;
 }
 
 export interface ConnectionRecord {
@@ -72,8 +74,8 @@ export class ConnectionWorkload {
     const conn: ConnectionRecord = { decl, sent: 0, reached: 0, answered: 0, answeredSendTimes: [], seenAt: [], wrongSource: 0 };
     this.connections.push(conn);
     const start = toNanos(decl.from ?? this.options.from);
-    const until = toNanos(this.options.until);
-    const every = toNanos(this.options.every);
+    const until = toNanos(decl.until ?? this.options.until);
+    const every = toNanos(decl.every ?? this.options.every);
     const w = this.t.world;
     const tick = (): void => {
       this.send(conn);

@@ -652,10 +652,11 @@ export class NvTestbed {
     return out;
   }
 
-  /** A VM can send and be reached: attached to an up host, with its logical port present and bound. */
+  /** A VM can send and be reached: attached to an up host, running (not stunned), with its logical port present and bound. */
   isLive(vm: string): boolean {
     const r = this.vms.get(vm);
     if (r === undefined || !r.attached || !this.world.fabric.isUp(r.host)) return false;
+    if (this.dp.host(r.host).vm(vm).runState !== 'running') return false;
     return this.index().ports.get(vm)?.vifId === r.vifId;
   }
 

@@ -135,14 +135,28 @@ export class HostNode extends SwitchNode {
     return [...this.vms.values()];
   }
 
-  /** Sends the headers exactly as given from the VM's vNIC. Returns the packet id. */
+  /**
+   * Sends the headers exactly as given from the VM's vNIC. Returns the packet id, or -1 when the VM is
+   * stunned: it executes nothing, so its workload cannot send (nor start an ARP it could not finish).
+   */
   sendFromVm(vmName: string, headers: Headers, payloadBytes: number): number {
-    return this.vm(vmName).stack.sendRaw(headers, payloadBytes).id;
+    const vm = this.vm(vmName);
+    if (vm.runState === 'stunned') return this.refuseSend(vm);
+    return vm.stack.sendRaw(headers, payloadBytes).id;
   }
 
-  /** Sends an IP packet from the VM, resolving the next hop by ARP if needed. Returns the packet id. */
+  /** Sends an IP packet from the VM, resolving the next hop by ARP if needed. Returns the packet id, or -1 when stunned. */
   sendIpFromVm(vmName: string, spec: IpSend, payloadBytes: number): number {
-    return this.vm(vmName).stack.sendIp(spec, payloadBytes);
+    const vm = this.vm(vmName);
+    if (vm.runState === 'stunned') return this.refuseSend(vm);
+    return vm.stack.sendIp(spec, payloadBytes);
+  }
+
+  private refuseSend(vm: Vm): number {
+    vm.droppedSends++;
+    const trace = this.ctx.trace;
+    if (trace.active) trace.detail('dp.vm.stunned', { node: this.id, vm: vm.name, packetId: -1, direction: 'send' });
+    return -1;
   }
 
   protected override deliverToVif(port: VifPort, packet: Packet): void {

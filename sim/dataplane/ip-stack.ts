@@ -70,6 +70,11 @@ export class IpStack {
     for (const [ip, mac] of nic.staticNeighbours ?? []) this.neighbours.set(ip, mac);
   }
 
+  /** Every neighbour the stack knows, [ip, mac] by IP (what a live migration carries in the VM's memory). */
+  neighbourTable(): [number, number][] {
+    return [...this.neighbours].sort((a, b) => a[0] - b[0]);
+  }
+
   /** The MAC the stack would use for this IP now, if it knows one. */
   neighbour(ip: number): number | undefined {
     return this.neighbours.get(ip);

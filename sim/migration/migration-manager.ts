@@ -14,6 +14,7 @@
 
 import type { HostServiceFactory, SwitchNode } from '../dataplane/switch-node.ts';
 import { HostNode } from '../dataplane/host-node.ts';
+import type { Vm, VmSpec } from '../dataplane/vm.ts';
 import type { Nanos } from '../kernel/time.ts';
 import type { ElementMigrationApi, StateDelta, StateGapPolicy, VmMiddleboxState } from '../middlebox/vm-state.ts';
 import type { Message, NodeContext, NodeId } from '../net/index.ts';
@@ -350,7 +351,7 @@ export class MigrationManager {
     record.phase = 'stunned';
     record.times.stun = this.ctx.now();
     out.transfer = {
-      type: 'mig.transfer', mig: record.id, spec: this.host.vm(record.vm).spec, vmKey: key, handoff: options.handoff, ssm: options.ssm,
+      type: 'mig.transfer', mig: record.id, spec: transferredSpec(this.host.vm(record.vm), options.mode), vmKey: key, handoff: options.handoff, ssm: options.ssm,
       gapPolicy: options.gapPolicy, state, deltas, startNs: options.mode === 'live' ? out.params.resumeNs : out.params.bootNs,
     };
     this.saveOut(out);
@@ -682,6 +683,17 @@ function isActive(phase: OutgoingPhase): boolean {
 }
 
 /** A host service factory for DataplaneShared.hostService: one manager per host, rebuilt at every start. */
+/**
+ * The VM as it arrives: a live migration carries its memory, so its stack's neighbour table goes along
+ * (the VM resumes without re-resolving its gateway, as a real guest's ARP cache does); a cold one reboots.
+ */
+function transferredSpec(vm: Vm, mode: 'live' | 'cold'): VmSpec {
+  if (mode === 'cold') return vm.spec;
+  const known = new Map<number, number>(vm.spec.staticNeighbours ?? []);
+  for (const [ip, mac] of vm.stack.neighbourTable()) known.set(ip, mac);
+  return { ...vm.spec, staticNeighbours: [...known].sort((a, b) => a[0] - b[0]) };
+}
+
 export function migrationManagerFactory(wire: (ctx: NodeContext, host: HostNode) => Partial<MigrationManagerOptions>): HostServiceFactory {
   return (ctx: NodeContext, node: SwitchNode) => {
     if (!(node instanceof HostNode)) throw new Error(`migration manager: '${ctx.id}' is not a hypervisor host`);
