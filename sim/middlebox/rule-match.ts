@@ -3,20 +3,10 @@
 // not what a matching rule does to the packet.
 
 import { prefixContains, type Headers } from '../dataplane/headers.ts';
-import type { Backend, MiddleboxKind, RuleAction, RuleMatch } from './records.ts';
+import type { MiddleboxKind, MiddleboxRecord, RuleAction, RuleMatch } from './records.ts';
 
-export interface CompiledRule {
-  readonly rule: number;
-  readonly name: string;
-  readonly priority: number;
-  readonly action: RuleAction;
-  readonly match: RuleMatch;
-  readonly toIp: number;
-  readonly toPortMin: number;
-  readonly toPortMax: number;
-  /** lb: the pool, the union of the rule's records, sorted by (ip, port) without repeats. */
-  readonly backends: readonly Backend[];
-}
+/** A rule as its records give it, less the slice tag; for lb the pool is the union of the rule's records, sorted by (ip, port) without repeats. */
+export type CompiledRule = Omit<Extract<MiddleboxRecord, { r: 'rule' }>, 'r' | 'tag'>;
 
 /** The actions a slice of each kind acts on; a rule with another action does not belong to the slice. */
 export const KIND_ACTIONS: Readonly<Record<MiddleboxKind, readonly RuleAction[]>> = {
