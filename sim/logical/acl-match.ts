@@ -2,12 +2,12 @@
 // back for views. Owns the match rules: ports of the ACL's own switch, no outport before the output port
 // is chosen ('from-lport'), IP fields imply IPv4, L4 ports need TCP or UDP. Not priorities or actions.
 
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, formatCidr } from '../dataplane/headers.ts';
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../dataplane/headers.ts';
 import type { AclMatchSpec } from './api-types.ts';
 import { parsePrefixOrAddress } from './address-text.ts';
 import type { AclMatchRecord, SwitchRecord } from './entities.ts';
 import { checkFields, checkInteger, q } from './input-checks.ts';
-import { ANY_L4, ANY_PREFIX, formatIpProto, formatL4Range, isTransportProto, parseIpProto, parseL4Range } from './match-fields.ts';
+import { ANY_L4, ANY_PREFIX, formatIpL4Match, isTransportProto, parseIpProto, parseL4Range } from './match-fields.ts';
 import type { ModelState } from './model-state.ts';
 import type { AclDirection } from './relations.ts';
 
@@ -51,14 +51,7 @@ export function formatAclMatch(st: ModelState, dp: number, m: AclMatchRecord): A
   if (m.inport !== 0) out.inport = st.switchPortAt(dp, m.inport)!.name;
   if (m.outport !== 0) out.outport = st.switchPortAt(dp, m.outport)!.name;
   if (m.ethType !== 0) out.ethType = m.ethType === ETH_TYPE_IPV4 ? 'ipv4' : m.ethType === ETH_TYPE_ARP ? 'arp' : m.ethType;
-  if (m.ipSrc.len !== 0) out.ipSrc = formatCidr(m.ipSrc);
-  if (m.ipDst.len !== 0) out.ipDst = formatCidr(m.ipDst);
-  if (m.ipProto !== 0) out.ipProto = formatIpProto(m.ipProto);
-  const l4Src = formatL4Range(m.l4Src);
-  if (l4Src !== undefined) out.l4Src = l4Src;
-  const l4Dst = formatL4Range(m.l4Dst);
-  if (l4Dst !== undefined) out.l4Dst = l4Dst;
-  return out;
+  return { ...out, ...formatIpL4Match(m) };
 }
 
 function portOf(st: ModelState, sw: SwitchRecord, name: unknown, field: string, ctx: string): number {

@@ -2,7 +2,7 @@
 // their wildcards, and their text forms in both directions. Owns these field forms only; which fields a
 // match may use and what they imply belong to acl-match.ts and middlebox-text.ts.
 
-import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, type Ipv4Prefix } from '../dataplane/headers.ts';
+import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, formatCidr, type Ipv4Prefix } from '../dataplane/headers.ts';
 import { checkInteger, q } from './input-checks.ts';
 
 export type L4Range = readonly [number, number];
@@ -43,4 +43,26 @@ export function parseL4Range(value: unknown, ctx: string): L4Range {
 export function formatL4Range(r: L4Range): number | [number, number] | undefined {
   if (r[0] === 0 && r[1] === 65535) return undefined;
   return r[0] === r[1] ? r[0] : [r[0], r[1]];
+}
+
+/** The IP and L4 fields of a match record (ACLs and middleboxes share them). */
+export interface IpL4Match {
+  readonly ipSrc: Ipv4Prefix;
+  readonly ipDst: Ipv4Prefix;
+  readonly ipProto: number;
+  readonly l4Src: L4Range;
+  readonly l4Dst: L4Range;
+}
+
+/** Those fields as the user would write them, wildcards left out. */
+export function formatIpL4Match(m: IpL4Match): { ipSrc?: string; ipDst?: string; ipProto?: 'tcp' | 'udp' | 'icmp' | number; l4Src?: number | [number, number]; l4Dst?: number | [number, number] } {
+  const out: ReturnType<typeof formatIpL4Match> = {};
+  if (m.ipSrc.len !== 0) out.ipSrc = formatCidr(m.ipSrc);
+  if (m.ipDst.len !== 0) out.ipDst = formatCidr(m.ipDst);
+  if (m.ipProto !== 0) out.ipProto = formatIpProto(m.ipProto);
+  const l4Src = formatL4Range(m.l4Src);
+  if (l4Src !== undefined) out.l4Src = l4Src;
+  const l4Dst = formatL4Range(m.l4Dst);
+  if (l4Dst !== undefined) out.l4Dst = l4Dst;
+  return out;
 }

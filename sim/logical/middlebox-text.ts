@@ -4,12 +4,12 @@
 // views. Owns syntax and per-field rules; not which kind of middlebox may use which field
 // (middlebox-rule-ops.ts).
 
-import { formatCidr, formatIpv4 } from '../dataplane/headers.ts';
+import { formatIpv4 } from '../dataplane/headers.ts';
 import { parseHostIp, parsePrefixOrAddress } from './address-text.ts';
 import type { MiddleboxRuleMatchSpec } from './api-types.ts';
 import type { Backend, MiddleboxMatchRecord } from './entities.ts';
 import { checkFields, checkInteger, checkStringList, q } from './input-checks.ts';
-import { ANY_L4, ANY_PREFIX, formatIpProto, formatL4Range, isTransportProto, parseIpProto, parseL4Range, type L4Range } from './match-fields.ts';
+import { ANY_L4, ANY_PREFIX, formatIpL4Match, isTransportProto, parseIpProto, parseL4Range, type L4Range } from './match-fields.ts';
 
 type MatchField = keyof MiddleboxRuleMatchSpec & string;
 export const POLICY_MATCH_FIELDS: readonly MatchField[] = ['ipSrc', 'ipDst', 'ipProto', 'l4Dst'];
@@ -33,15 +33,7 @@ export function parseMiddleboxMatch(spec: MiddleboxRuleMatchSpec, fields: readon
 
 /** The match as the user would write it, wildcards left out. */
 export function formatMiddleboxMatch(m: MiddleboxMatchRecord): MiddleboxRuleMatchSpec {
-  const out: MiddleboxRuleMatchSpec = {};
-  if (m.ipSrc.len !== 0) out.ipSrc = formatCidr(m.ipSrc);
-  if (m.ipDst.len !== 0) out.ipDst = formatCidr(m.ipDst);
-  if (m.ipProto !== 0) out.ipProto = formatIpProto(m.ipProto);
-  const l4Src = formatL4Range(m.l4Src);
-  if (l4Src !== undefined) out.l4Src = l4Src;
-  const l4Dst = formatL4Range(m.l4Dst);
-  if (l4Dst !== undefined) out.l4Dst = l4Dst;
-  return out;
+  return formatIpL4Match(m);
 }
 
 const TO_TEXT = /^([^:]*)(?::(\d{1,5})(?:-(\d{1,5}))?)?$/;
