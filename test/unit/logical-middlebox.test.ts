@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseIpv4 } from '../../sim/dataplane/headers.ts';
 import { LogicalNetworks, RELATION_ORDER, type Delta, type RelationName, type Snapshot } from '../../sim/logical/index.ts';
+import { expectRefusedWithoutChange } from '../support/logical-refusal.ts';
 
 const ip = parseIpv4;
 
@@ -405,21 +406,7 @@ function observe(net: LogicalNetworks): string {
 describe('middlebox validation: one-line errors, nothing changed', () => {
   test.each(cases)('%s', (_label, call, expected) => {
     const net = populated();
-    const before = observe(net);
-    const delivered: unknown[] = [];
-    net.subscribe((d) => delivered.push(d));
-    let error: unknown;
-    try {
-      call(net);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(Error);
-    const message = (error as Error).message;
-    expect(message).toMatch(expected);
-    expect(message).not.toMatch(/[\n\r]/);
-    expect(observe(net)).toBe(before);
-    expect(delivered).toEqual([]);
+    expectRefusedWithoutChange(net, call, expected, observe);
     // The next tag and the next keys are those a fresh model would hand out.
     const fresh = populated();
     const probe = (n: LogicalNetworks) => {

@@ -3,6 +3,7 @@
 // allocated are as if the call had never been made.
 import { describe, expect, test } from 'vitest';
 import { LogicalNetworks } from '../../sim/logical/index.ts';
+import { expectRefusedWithoutChange } from '../support/logical-refusal.ts';
 
 /**
  * Tenant A: switches web (10.0.1.0/24), app (10.0.2.0/24) and pub (no subnet, a localnet port) joined by
@@ -155,21 +156,7 @@ function observe(net: LogicalNetworks): string {
 describe('LogicalNetworks validation: one-line errors, nothing changed', () => {
   test.each(cases)('%s', (_label, call, expected) => {
     const net = base();
-    const before = observe(net);
-    const delivered: unknown[] = [];
-    net.subscribe((d) => delivered.push(d));
-    let error: unknown;
-    try {
-      call(net);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(Error);
-    const message = (error as Error).message;
-    expect(message).toMatch(expected);
-    expect(message).not.toMatch(/[\n\r]/);
-    expect(observe(net)).toBe(before);
-    expect(delivered).toEqual([]);
+    expectRefusedWithoutChange(net, call, expected, observe);
     // Even the key allocators are where they were: the next datapath and port keys match a fresh model's.
     const fresh = base();
     expect(net.createSwitch({ name: 'probe', tenant: 'A' }).dp).toBe(fresh.createSwitch({ name: 'probe', tenant: 'A' }).dp);
