@@ -253,7 +253,7 @@ export function installMigrationChecks(lab: Lab): void {
   const view: MigrationView = {
     runningHostsOf: (vm) => hosts.filter((h) => up(h) && t.dp.host(h).hasVm(vm) && t.dp.host(h).vm(vm).runState === 'running'),
     placementVerdict: (vm, host) => {
-      const publication = t.networkManagerNode().publicationFor(host);
+      const publication = t.networkManagerPublication(host);
       const network = t.nb.getSwitchPort(vm)?.switch;
       if (network === undefined || !publication.networks.some((n) => n.uuid === network)) return `the network manager does not publish ${network ?? '?'} to ${host}`;
       const sw = publication.switches.find((s) => s.host === host);

@@ -68,7 +68,8 @@ import type { AclSpec } from '../../sim/logical/api-types.ts';
 import { LogicalNetworks } from '../../sim/logical/logical-networks.ts';
 import { middleboxHookFactory, type MiddleboxHost, type MiddleboxHostOptions } from '../../sim/middlebox/middlebox-host.ts';
 import { MigrationManager, migrationManagerFactory, type MigrateOptions, type MigrationRecord } from '../../sim/migration/migration-manager.ts';
-import { NetworkManagerNode } from '../../sim/migration/network-manager.ts';
+import { NetworkManagerNode, publicationOnDisk } from '../../sim/migration/network-manager.ts';
+import type { Publication } from '../../sim/migration/constructs.ts';
 import type { Message, NodeId } from '../../sim/net/message.ts';
 import type { NodeContext, NodeProcess } from '../../sim/net/node.ts';
 import type { MetricValue, World } from '../../sim/testbed/index.ts';
@@ -516,6 +517,11 @@ export class NvTestbed {
     const nm = this.world.fabric.process<NetworkManagerNode>(NM_NODE);
     if (nm === undefined) throw new Error('nv-testbed: the network manager is down or was never added (networkManager())');
     return nm;
+  }
+
+  /** What the network manager's persistent configuration publishes to `host`, whether the NM is up or not. */
+  networkManagerPublication(host: NodeId): Publication {
+    return publicationOnDisk(this.world.fabric.disk(NM_NODE), host);
   }
 
   /** The migration manager of a host. */

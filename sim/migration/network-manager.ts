@@ -7,7 +7,7 @@
 // republishes everything once).
 
 import type { Nanos } from '../kernel/time.ts';
-import type { Message, NodeContext, NodeId, NodeProcess } from '../net/index.ts';
+import type { Message, NodeContext, NodeId, NodeProcess, PersistentStore } from '../net/index.ts';
 import type { NmAck, NmPublish, OpaqueNetwork, OpaqueSwitch, Publication, SwitchStatus } from './constructs.ts';
 
 export interface NetworkManagerOptions {
@@ -107,12 +107,7 @@ export class NetworkManagerNode implements NodeProcess {
 
   /** What `host` should hold now. */
   publicationFor(host: NodeId): Publication {
-    const zones = this.config.zones.filter(([, hosts]) => hosts.includes(host)).map(([tz]) => tz);
-    return {
-      version: this.config.version,
-      networks: this.config.networks.filter((n) => zones.includes(n.tz) && !this.isPulledBack(n.uuid, host)),
-      switches: this.config.switches.filter((s) => s.tzs.some((tz) => zones.includes(tz))),
-    };
+    return publicationOf(this.config, host);
   }
 
   /** The newest version `host` has acknowledged (0: none). */
@@ -153,7 +148,7 @@ export class NetworkManagerNode implements NodeProcess {
   }
 
   private isPulledBack(uuid: string, host: NodeId): boolean {
-    return this.config.pulledBack.some(([n, h]) => n === uuid && h === host);
+    return isPulledBack(this.config, uuid, host);
   }
 
   private requireZone(tz: string): void {
@@ -163,4 +158,26 @@ export class NetworkManagerNode implements NodeProcess {
   private requireNetwork(uuid: string): void {
     if (!this.config.networks.some((n) => n.uuid === uuid)) throw new Error(`network manager: no logical network '${uuid}'`);
   }
+}
+
+/**
+ * What the NM's persistent configuration on `disk` publishes to `host` (an empty publication before the
+ * first change). Readable while the NM is down: a checker judges against the NM's truth, not a host's copy.
+ */
+export function publicationOnDisk(disk: PersistentStore, host: NodeId): Publication {
+  const config = disk.get<NmConfig>(CONFIG_KEY);
+  return config === undefined ? { version: 0, networks: [], switches: [] } : publicationOf(config, host);
+}
+
+function publicationOf(config: NmConfig, host: NodeId): Publication {
+  const zones = config.zones.filter(([, hosts]) => hosts.includes(host)).map(([tz]) => tz);
+  return {
+    version: config.version,
+    networks: config.networks.filter((n) => zones.includes(n.tz) && !isPulledBack(config, n.uuid, host)),
+    switches: config.switches.filter((s) => s.tzs.some((tz) => zones.includes(tz))),
+  };
+}
+
+function isPulledBack(config: NmConfig, uuid: string, host: NodeId): boolean {
+  return config.pulledBack.some(([n, h]) => n === uuid && h === host);
 }

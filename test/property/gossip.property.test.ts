@@ -22,8 +22,8 @@ describe('a failing property is reported with its seed and shrunk schedule, and 
   test('the property fails and shrinks toward fewer faults', () => {
     expect(found).not.toBeNull();
     const { schedule, result, report } = found!;
-    expect(result.ok).toBe(false);
-    expect(result.invariants.find((i) => i.id === 'acknowledged-writes-survive')?.ok).toBe(false);
+    expect(result?.ok).toBe(false);
+    expect(result!.invariants.find((i) => i.id === 'acknowledged-writes-survive')?.ok).toBe(false);
     // Only a crash can lose a write acknowledged before it was durable; shrinking leaves that crash and
     // its restart, and nothing else.
     expect(schedule.map((s) => s.verb)).toEqual(['crash', 'restart']);
@@ -38,8 +38,8 @@ describe('a failing property is reported with its seed and shrunk schedule, and 
     const r = nvsim(['run', 'scenarios/gossip-lost-ack.ts', '--seed', String(seed), '--faults', replayFile, '--out', out, '--no-progress']);
     expect(r.status).toBe(1);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary.invariants).toEqual(result.invariants);
-    expect(summary.events).toBe(result.events);
-    expect(summary.metrics).toEqual(result.metrics);
+    expect(summary.invariants).toEqual(result!.invariants);
+    expect(summary.events).toBe(result!.events);
+    expect(summary.metrics).toEqual(result!.metrics);
   });
 });

@@ -26,7 +26,8 @@ export interface ScenarioPropertyOptions {
 export interface ScenarioCounterexample {
   seed: number;
   schedule: FaultSchedule;
-  result: RunResult;
+  /** Null when the run threw instead of finishing. */
+  result: RunResult | null;
   replayFile: string;
   replayCommand: string;
   report: string;
@@ -58,14 +59,21 @@ export function findScenarioCounterexample(scenario: Scenario, options: Scenario
   );
   if (!details.failed || details.counterexample === null) return null;
   const [seed, schedule] = details.counterexample;
-  const result = run(seed, schedule);
+  // A run that throws (a simulator or checker bug) fails the property too; it is reported the same way.
+  let result: RunResult | null = null;
+  let failure: string;
+  try {
+    result = run(seed, schedule);
+    failure = result.invariants.filter((i) => !i.ok).map((i) => `${i.id} (${i.detail})`).join('; ');
+  } catch (error) {
+    failure = `the run threw: ${error instanceof Error ? error.message : String(error)}`;
+  }
   mkdirSync(REPLAY_DIR, { recursive: true });
   const replayFile = join(REPLAY_DIR, `${scenario.name}-seed${seed}.json`);
   writeFileSync(replayFile, JSON.stringify(scheduleToJson(schedule), null, 2) + '\n');
   const replayCommand = `nvsim run ${relative(process.cwd(), options.file)} --seed ${seed} --faults ${replayFile}`;
-  const failed = result.invariants.filter((i) => !i.ok);
   const report = [
-    `${scenario.name}: ${failed.map((i) => `${i.id} (${i.detail})`).join('; ')}`,
+    `${scenario.name}: ${failure}`,
     `seed ${seed}; fault schedule shrunk to ${schedule.length} step(s) after ${details.numShrinks} shrinks:`,
     ...schedule.map((s) => `  ${describeStep(s)}`),
     `replay: ${replayCommand}`,
