@@ -3,7 +3,8 @@
 // network manager marks unavailable, and three tenants whose routers each carry one distributed
 // middlebox, attached out of band by policy routing:
 //   A  firewall (default drop; clients may open TCP to the servers' port 80) and a passive IDS;
-//   B  DNAT (public 10.9.0.10:80 → server 10.2.0.21:8080), with the same client addresses as A;
+//   B  DNAT (public 10.9.0.10:80 → server 10.2.0.21:8080) and SNAT of its clients (→ 10.8.0.20, a port
+//      block per client address) toward server 10.2.0.22, with the same client addresses as A;
 //   C  load balancer (VIP 10.4.0.100:80 → two backends).
 // Clients on h1 and h2 hold long-lived connections to servers on h3 and h4 (connection-workload.ts). At
 // 3 s A's allow rule is withdrawn, so A's established connections live on connection state alone and
@@ -21,6 +22,7 @@ import {
   type MigrationView,
 } from '../../sim/check/migration.ts';
 import { vmKeyOf } from '../../sim/control/pipeline.ts';
+import type { HostNode } from '../../sim/dataplane/host-node.ts';
 import { HOST_DB_TABLE } from '../../sim/dataplane/middlebox-hook.ts';
 import { decodeMiddleboxRecord } from '../../sim/middlebox/records.ts';
 import { NS_PER_MS, toNanos, type Nanos } from '../../sim/kernel/time.ts';
@@ -37,6 +39,8 @@ export const HOST_WITHOUT_NETWORK = 'h5';
 /** In the transport zone, but its switch is unavailable. */
 export const HOST_UNAVAILABLE = 'h6';
 export const TRANSPORT_ZONE = 'tz-overlay';
+/** Tenant B's clients reach its second server from this address (distributed SNAT). */
+export const SNAT_ADDRESS = '10.8.0.20';
 
 /** Where the A allow rule is withdrawn: from then on only connection state admits A's connections. */
 export const TIGHTEN_AT = '3s';
@@ -104,6 +108,9 @@ export function buildLab(world: World, options: LabOptions = {}): Lab {
   nb.createMiddlebox({ name: 'nat-b', kind: 'nat', router: 'rb' });
   nb.createMiddleboxPolicy({ name: 'nat-b-public', middlebox: 'nat-b', priority: 10, match: { ipDst: '10.9.0.0/24' } });
   nb.createMiddleboxRule({ name: 'nat-b-web', middlebox: 'nat-b', priority: 10, action: 'dnat', match: { ipDst: '10.9.0.10', ipProto: 'tcp', l4Dst: 80 }, to: '10.2.0.21:8080' });
+  // ...and source NAT of the clients toward the second server: each client address owns a block of ports.
+  nb.createMiddleboxPolicy({ name: 'nat-b-clients', middlebox: 'nat-b', priority: 5, match: { ipSrc: '10.1.0.0/24' } });
+  nb.createMiddleboxRule({ name: 'nat-b-hide', middlebox: 'nat-b', priority: 5, action: 'snat', match: { ipSrc: '10.1.0.0/24', ipDst: '10.2.0.22', ipProto: 'tcp' }, to: `${SNAT_ADDRESS}:1024-65535` });
   // C: a load-balanced VIP.
   nb.createMiddlebox({ name: 'lb-c', kind: 'lb', router: 'rc' });
   nb.createMiddleboxPolicy({ name: 'lb-c-vip', middlebox: 'lb-c', priority: 10, match: { ipDst: '10.4.0.100' } });
@@ -119,6 +126,7 @@ export function buildLab(world: World, options: LabOptions = {}): Lab {
   // Opened after the rule is withdrawn: must never get through.
   workload.connection({ id: 'a1-late', client: 'a1', to: '10.2.0.22:80', clientPort: port++, from: '4s' });
   for (const client of ['b1', 'b2', 'b3']) workload.connection({ id: `${client}-web`, client, to: '10.9.0.10:80', clientPort: port++ });
+  for (const client of ['b1', 'b2']) workload.connection({ id: `${client}-snat`, client, to: '10.2.0.22:80', clientPort: port++ });
   for (const client of ['c1', 'c1', 'c2', 'c3']) workload.connection({ id: `${client}-vip-${port}`, client, to: '10.4.0.100:80', clientPort: port++ });
 
   // A fast connection from each migrating client around its migration, so packets meet the stun window and
@@ -251,7 +259,11 @@ export function installMigrationChecks(lab: Lab): void {
   const hosts = [...EDGE_HOSTS, HOST_WITHOUT_NETWORK, HOST_UNAVAILABLE];
   const up = (id: NodeId): boolean => w.fabric.isUp(id);
   const view: MigrationView = {
-    runningHostsOf: (vm) => hosts.filter((h) => up(h) && t.dp.host(h).hasVm(vm) && t.dp.host(h).vm(vm).runState === 'running'),
+    runningHostsOf: (vm) =>
+      hosts.filter((h) => {
+        const host = w.fabric.process<HostNode>(h);
+        return host !== undefined && host.hasVm(vm) && host.vm(vm).runState === 'running';
+      }),
     placementVerdict: (vm, host) => {
       const publication = t.networkManagerPublication(host);
       const network = t.nb.getSwitchPort(vm)?.switch;

@@ -13,7 +13,7 @@ import '../dataplane/host-node.ts';
 import type { LivenessInvariant, SafetyInvariant, Verdict } from './invariant.ts';
 
 export interface MigrationView {
-  /** The hosts where the VM is attached and running now. */
+  /** The hosts where the VM is attached and running now (a host whose process is not up yet is not among them). */
   runningHostsOf(vm: string): NodeId[];
   /**
    * Whether a VM may be placed on `host` now (seed 003 invariants 1–2): the network manager publishes
@@ -31,13 +31,16 @@ export function oneRunningCopyInvariant(trace: TraceRecorder, view: MigrationVie
     id: 'one-running-copy',
     description: 'a migrating VM runs on at most one host at every instant',
     watch(violated) {
-      const check = (vm: string): void => {
+      // `runningAt`: the host the event says runs it, counted even if the view cannot see it yet (a
+      // restarting host starts its VMs while its process is still being built).
+      const check = (vm: string, runningAt?: NodeId): void => {
         const hosts = view.runningHostsOf(vm);
+        if (runningAt !== undefined && !hosts.includes(runningAt)) hosts.push(runningAt);
         if (hosts.length > 1) violated(`${vm} runs on ${hosts.join(' and ')}`);
       };
-      trace.on('dp.vm.run', (e) => check(e.vm));
+      trace.on('dp.vm.run', (e) => check(e.vm, e.state === 'running' ? e.node : undefined));
       trace.on('dp.vif.attach', (e) => check(e.vm));
-      trace.on('mig.resume', (e) => check(e.vm));
+      trace.on('mig.resume', (e) => check(e.vm, e.node));
     },
   };
 }

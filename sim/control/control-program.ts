@@ -54,6 +54,8 @@ export function buildControlProgram(): ControlProgram {
   const dpChassis = engine.relation('dp_chassis', { dp: 'number', chassis: 'string' }, { ...dpKey, output: false });
   /** The chassis that implement a router: those implementing one of its switches (router-rules.ts). */
   const routerChassis = engine.relation('router_chassis', { dp: 'number', chassis: 'string' }, { ...dpKey, output: false });
+  /** On the switch behind router port (router, rport), address `ip` belongs to `mac` (other than the router's own); global, derived on the switch side (router-rules.ts). */
+  const routerNeighbour = engine.relation('router_neighbour', { router: 'number', rport: 'number', ip: 'number', mac: 'number' }, { ...global, output: false });
   /** The flows for each switch, the program's output. */
   const physicalFlow = engine.relation(
     'physical_flow',
@@ -61,7 +63,7 @@ export function buildControlProgram(): ControlProgram {
     dpKey,
   );
 
-  const program: ControlProgram = { engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, physicalFlow };
+  const program: ControlProgram = { engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, routerNeighbour, physicalFlow };
   addLogicalSwitchRules(program);
   addAclRules(program);
   addRouterRules(program);
@@ -86,6 +88,7 @@ export interface ProgramParts {
   readonly portChassis: Relation<{ readonly dp: number; readonly port: number; readonly chassis: string; readonly ofport: number }>;
   readonly dpChassis: Relation<{ readonly dp: number; readonly chassis: string }>;
   readonly routerChassis: Relation<{ readonly dp: number; readonly chassis: string }>;
+  readonly routerNeighbour: Relation<{ readonly router: number; readonly rport: number; readonly ip: number; readonly mac: number }>;
   readonly physicalFlow: Relation<FlowRow>;
 }
 

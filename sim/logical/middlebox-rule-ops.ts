@@ -8,6 +8,7 @@
 import type { MiddleboxRuleSpec, MiddleboxRuleUpdate } from './api-types.ts';
 import { entityId, MIDDLEBOX_PRIORITY_MAX, MIDDLEBOX_PRIORITY_MIN, type MiddleboxMatchRecord, type MiddleboxRecord, type MiddleboxRuleRecord } from './entities.ts';
 import { checkFields, checkInteger, checkName, checkOneOf, q } from './input-checks.ts';
+import { snatBlockSize } from '../middlebox/snat-blocks.ts';
 import { isTransportProto } from './match-fields.ts';
 import { parseBackends, parseMiddleboxMatch, parseNatTarget, RULE_MATCH_FIELDS } from './middlebox-text.ts';
 import type { ModelState } from './model-state.ts';
@@ -72,12 +73,30 @@ function checkKindFields(mb: MiddleboxRecord, input: { to?: unknown; backends?: 
   if (input.backends !== undefined && mb.kind !== 'lb') throw new Error(`${ctx}: backends are for lb rules, and ${q(mb.name)} is a ${mb.kind} middlebox`);
 }
 
-/** What a rule of the kind needs: a NAT target, or a VIP match and a pool. */
+/** What a rule of the kind needs: a NAT target (for snat, one its replies can find the way back from), or a VIP match and a pool. */
 function checkComplete(mb: MiddleboxRecord, r: MiddleboxRuleRecord, ctx: string): void {
   if (mb.kind === 'nat' && r.toIp === 0) throw new Error(`${ctx}: a ${r.action} rule needs 'to' ("ip", "ip:port" or "ip:low-high")`);
+  if (r.action === 'snat') checkSnat(mb, r, ctx);
   if (mb.kind === 'lb') {
     checkVip(r.match, ctx);
     if (r.backends.length === 0) throw new Error(`${ctx}: an lb rule needs at least one backend "ip:port"`);
+  }
+}
+
+/**
+ * Distributed SNAT routes a reply by the port block of the address it answers (sim/middlebox/snat-blocks.ts),
+ * so an snat rule sits on a router, names TCP or UDP (ports to translate), a source prefix, and a port range
+ * that gives each of the prefix's addresses at least one port.
+ */
+function checkSnat(mb: MiddleboxRecord, r: MiddleboxRuleRecord, ctx: string): void {
+  if (mb.wirePort !== 0) throw new Error(`${ctx}: snat rules belong on a router middlebox (the router routes their replies back), and ${q(mb.name)} sits on a wire`);
+  if (!isTransportProto(r.match.ipProto)) throw new Error(`${ctx}: an snat rule's match needs ipProto tcp or udp`);
+  if (r.match.ipSrc.len === 0) throw new Error(`${ctx}: an snat rule's match needs ipSrc, the prefix whose addresses share the ports`);
+  const [low, high] = r.toPorts;
+  if (low === 0) throw new Error(`${ctx}: an snat rule needs a port range in 'to' ("ip:low-high")`);
+  const range = { srcPrefix: r.match.ipSrc, portMin: low, portMax: high };
+  if (snatBlockSize(range) < 1) {
+    throw new Error(`${ctx}: ports ${low}-${high} leave no port for each of the ${2 ** (32 - r.match.ipSrc.len)} addresses of ipSrc /${r.match.ipSrc.len}: narrow the prefix or widen the range`);
   }
 }
 

@@ -8,6 +8,7 @@
 import { ETH_TYPE_IPV4, formatIpv4, IP_PROTO_ICMP, IP_PROTO_TCP, type Headers } from '../dataplane/headers.ts';
 import type { MiddleboxKind } from './records.ts';
 import { firstMatch, type CompiledRule } from './rule-match.ts';
+import { snatPortBlock } from './snat-blocks.ts';
 import type { SliceConfig } from './slice-config.ts';
 import type { SliceState } from './slice-state.ts';
 import { tupleOf } from './tuple.ts';
@@ -73,15 +74,17 @@ export function rejectResponse(h: Headers): Headers | null {
 }
 
 /**
- * SNAT rewrites the source, DNAT the destination, to `toIp` and the lowest port of the range whose reply
- * tuple no live connection of the slice uses (so every reply finds exactly one connection); 0..0 keeps
- * the port.
+ * SNAT rewrites the source, DNAT the destination, to `toIp` and the lowest port whose reply tuple no live
+ * connection of the slice uses (so every reply finds exactly one connection): for SNAT within the
+ * source's block of the range (snat-blocks.ts), for DNAT anywhere in it; 0..0 keeps the port.
  */
 function translate(rule: CompiledRule, state: SliceState, t: ConnectionTuple): NewConnectionDecision {
   const at = (port: number): ConnectionTuple =>
     rule.action === 'snat' ? { ...t, srcIp: rule.toIp, srcPort: port === 0 ? t.srcPort : port } : { ...t, dstIp: rule.toIp, dstPort: port === 0 ? t.dstPort : port };
   if (rule.toPortMin === 0) return { kind: 'track', translated: at(0), rule: rule.rule };
-  for (let port = rule.toPortMin; port <= rule.toPortMax; port++) {
+  const [low, high] =
+    rule.action === 'snat' ? (snatPortBlock({ srcPrefix: rule.match.ipSrc, portMin: rule.toPortMin, portMax: rule.toPortMax }, t.srcIp) ?? [1, 0]) : [rule.toPortMin, rule.toPortMax];
+  for (let port = low; port <= high; port++) {
     const translated = at(port);
     if (state.replyTupleFree(translated)) return { kind: 'track', translated, rule: rule.rule };
   }

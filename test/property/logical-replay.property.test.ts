@@ -360,7 +360,8 @@ function apply(net: LogicalNetworks, op: Op): void {
         middlebox: op.middlebox,
         priority: 10,
         action: op.action,
-        ...(op.vip && { match: { ipDst: '10.0.0.100', ipProto: 'tcp' as const, l4Dst: 80 } }),
+        // `vip`: the match the action needs (an lb VIP; an snat source prefix whose addresses share the ports).
+        ...(op.vip && { match: op.action === 'snat' ? { ipSrc: '10.0.0.0/24', ipProto: 'tcp' as const } : { ipDst: '10.0.0.100', ipProto: 'tcp' as const, l4Dst: 80 } }),
         ...(op.to !== undefined && { to: op.to }),
         ...(op.backends !== undefined && { backends: op.backends }),
       });

@@ -27,7 +27,7 @@ const CONFIG = [
   encodeMiddleboxRecord({ r: 'rule', tag: 5, rule: 2, name: 'dns', priority: 1, action: 'reject', match: { ipProto: IP_PROTO_UDP, l4Dst: [53, 53] }, toIp: 0, toPortMin: 0, toPortMax: 0, backends: [] }),
   encodeMiddleboxRecord({ r: 'rule', tag: 5, rule: 3, name: 'udp', priority: 0, action: 'allow', match: { ipProto: IP_PROTO_UDP }, toIp: 0, toPortMin: 0, toPortMax: 0, backends: [] }),
   encodeMiddleboxRecord({ r: 'slice', tag: 7, kind: 'nat', name: 'nat', tenant: 't', defaultAction: 'allow' }),
-  encodeMiddleboxRecord({ r: 'rule', tag: 7, rule: 1, name: 'out', priority: 1, action: 'snat', match: { ipSrc: parseCidr('10.0.0.0/24') }, toIp: ip('192.0.2.1'), toPortMin: 2000, toPortMax: 2005, backends: [] }),
+  encodeMiddleboxRecord({ r: 'rule', tag: 7, rule: 1, name: 'out', priority: 1, action: 'snat', match: { ipSrc: parseCidr('10.0.0.0/30') }, toIp: ip('192.0.2.1'), toPortMin: 2000, toPortMax: 2007, backends: [] }),
   encodeMiddleboxRecord({ r: 'slice', tag: 3, kind: 'lb', name: 'lb', tenant: 't', defaultAction: 'allow' }),
   ...['10.0.1.1', '10.0.1.2', '10.0.1.3'].map((b) =>
     encodeMiddleboxRecord({ r: 'rule', tag: 3, rule: 1, name: 'vip', priority: 1, action: 'lb', match: { ipDst: parseCidr('10.9.9.9/32') }, toIp: 0, toPortMin: 0, toPortMax: 0, backends: [{ ip: ip(b), port: 8080 }] }),

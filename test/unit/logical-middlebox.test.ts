@@ -40,7 +40,7 @@ function populated(net = new LogicalNetworks()): LogicalNetworks {
   net.createMiddleboxPolicy({ name: 'copy-all', middlebox: 'ids', priority: 10 });
   net.createMiddleboxRule({ name: 'allow-ssh', middlebox: 'fw', priority: 200, action: 'allow', match: { ipProto: 'tcp', l4Dst: 22 } });
   net.createMiddleboxRule({ name: 'reject-app', middlebox: 'fw', priority: 100, action: 'reject', match: { ipDst: '10.0.2.0/24' } });
-  net.createMiddleboxRule({ name: 'hide', middlebox: 'nat', priority: 1, action: 'snat', match: { ipSrc: '10.0.0.0/8' }, to: '192.0.2.1:1024-65535' });
+  net.createMiddleboxRule({ name: 'hide', middlebox: 'nat', priority: 1, action: 'snat', match: { ipSrc: '10.0.1.0/24', ipProto: 'tcp' }, to: '192.0.2.1:1024-65535' });
   net.createMiddleboxRule({ name: 'vip', middlebox: 'lb', priority: 1, action: 'lb', match: { ipDst: '10.0.2.100', ipProto: 'tcp', l4Dst: 80 }, backends: ['10.0.2.12:8080', '10.0.2.11:8080'] });
   net.createMiddleboxRule({ name: 'scan', middlebox: 'ids', priority: 5, action: 'alert', match: { ipProto: 'tcp', l4Dst: [1, 1023] } });
   return net;
@@ -191,7 +191,7 @@ describe('middlebox rules', () => {
   test('each kind: views and tuples (to_* 0 when absent, one backend tuple each)', () => {
     const net = populated();
     const [r, r2, app] = [net.getRouter('r')!.dp, net.getRouter('r2')!.dp, net.getSwitch('app')!.dp];
-    expect(net.getMiddleboxRule('hide')).toEqual({ name: 'hide', middlebox: 'nat', dp: r2, rule: 1, priority: 1, action: 'snat', match: { ipSrc: '10.0.0.0/8' }, to: '192.0.2.1:1024-65535' });
+    expect(net.getMiddleboxRule('hide')).toEqual({ name: 'hide', middlebox: 'nat', dp: r2, rule: 1, priority: 1, action: 'snat', match: { ipSrc: '10.0.1.0/24', ipProto: 'tcp' }, to: '192.0.2.1:1024-65535' });
     expect(net.getMiddleboxRule('vip')).toEqual({
       name: 'vip',
       middlebox: 'lb',
@@ -211,7 +211,7 @@ describe('middlebox rules', () => {
     expect(byName('allow-ssh')).toEqual({ dp: r, rule: 1, mb: 1, name: 'allow-ssh', priority: 200, action: 'allow', ...any, ip_proto: 6, l4_dst_min: 22, l4_dst_max: 22 });
     expect(byName('reject-app')).toEqual({ dp: r, rule: 2, mb: 1, name: 'reject-app', priority: 100, action: 'reject', ...any, ip_dst_addr: ip('10.0.2.0'), ip_dst_len: 24 });
     expect(byName('scan')).toEqual({ dp: r, rule: 3, mb: 2, name: 'scan', priority: 5, action: 'alert', ...any, ip_proto: 6, l4_dst_min: 1, l4_dst_max: 1023 });
-    expect(byName('hide')).toEqual({ dp: r2, rule: 1, mb: 1, name: 'hide', priority: 1, action: 'snat', ...any, ip_src_addr: ip('10.0.0.0'), ip_src_len: 8, to_ip: ip('192.0.2.1'), to_port_min: 1024, to_port_max: 65535 });
+    expect(byName('hide')).toEqual({ dp: r2, rule: 1, mb: 1, name: 'hide', priority: 1, action: 'snat', ...any, ip_src_addr: ip('10.0.1.0'), ip_src_len: 24, ip_proto: 6, to_ip: ip('192.0.2.1'), to_port_min: 1024, to_port_max: 65535 });
     expect(byName('vip')).toEqual({ dp: app, rule: 1, mb: 1, name: 'vip', priority: 1, action: 'lb', ...any, ip_dst_addr: ip('10.0.2.100'), ip_dst_len: 32, ip_proto: 6, l4_dst_min: 80, l4_dst_max: 80 });
     expect(s.middlebox_backend).toEqual([
       { dp: app, rule: 1, ip: ip('10.0.2.11'), port: 8080 },
@@ -249,7 +249,7 @@ describe('middlebox rules', () => {
         { relation: 'middlebox_backend', op: 'insert', tuple: { dp: app, rule: 1, ip: ip('10.0.2.13'), port: 9090 } },
       ],
     ]);
-    expect(net.updateMiddleboxRule('hide', { action: 'dnat', to: '10.0.2.11', priority: 9 })).toMatchObject({ action: 'dnat', to: '10.0.2.11', priority: 9, match: { ipSrc: '10.0.0.0/8' } });
+    expect(net.updateMiddleboxRule('hide', { action: 'dnat', to: '10.0.2.11', priority: 9 })).toMatchObject({ action: 'dnat', to: '10.0.2.11', priority: 9, match: { ipSrc: '10.0.1.0/24', ipProto: 'tcp' } });
     expect(net.updateMiddleboxRule('allow-ssh', { name: 'drop-ssh', action: 'drop', match: {} })).toMatchObject({ name: 'drop-ssh', rule: 1, action: 'drop', match: {} });
     expect(net.getMiddlebox('fw')!.rules).toEqual(['drop-ssh', 'reject-app']);
     net.deleteMiddleboxRule('vip');
@@ -373,6 +373,12 @@ const cases: Case[] = [
   ['nat target port 0', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', to: '1.2.3.4:0' }), /to: port must be an integer in 1\.\.65535, got 0/],
   ['nat target empty range', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', to: '1.2.3.4:90-80' }), /port range 90-80 is empty/],
   ['nat target port too high', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', to: '1.2.3.4:1-70000' }), /high port must be an integer in 1\.\.65535, got 70000/],
+  ['snat on a wire', (n) => n.transaction((t) => (t.createMiddlebox({ name: 'wnat', kind: 'nat', wire: 'web2' }), t.createMiddleboxRule({ name: 'x', middlebox: 'wnat', priority: 1, action: 'snat', match: { ipSrc: '10.0.1.0/24', ipProto: 'tcp' }, to: '192.0.2.1:1024-65535' }))), /snat rules belong on a router middlebox .* 'wnat' sits on a wire/],
+  ['snat without a protocol', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', match: { ipSrc: '10.0.1.0/24' }, to: '192.0.2.1:1024-65535' }), /an snat rule's match needs ipProto tcp or udp/],
+  ['snat without a source prefix', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', match: { ipProto: 'udp' }, to: '192.0.2.1:1024-65535' }), /an snat rule's match needs ipSrc/],
+  ['snat keeping the port', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', match: { ipSrc: '10.0.1.0/24', ipProto: 'tcp' }, to: '192.0.2.1' }), /an snat rule needs a port range in 'to'/],
+  ['snat range too narrow for its prefix', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'nat', priority: 1, action: 'snat', match: { ipSrc: '10.0.0.0/8', ipProto: 'tcp' }, to: '192.0.2.1:1024-65535' }), /ports 1024-65535 leave no port for each of the 16777216 addresses of ipSrc \/8/],
+  ['snat update widening the prefix', (n) => n.updateMiddleboxRule('hide', { match: { ipSrc: '10.0.0.0/16', ipProto: 'tcp' } }), /leave no port for each of the 65536 addresses/],
   ['lb rule without backends', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'lb', priority: 1, action: 'lb', match: { ipDst: '10.0.2.9', ipProto: 'tcp', l4Dst: 80 } }), /an lb rule needs at least one backend/],
   ['lb rule with empty backends', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'lb', priority: 1, action: 'lb', match: { ipDst: '10.0.2.9', ipProto: 'tcp', l4Dst: 80 }, backends: [] }), /at least one backend/],
   ['lb VIP a prefix', (n) => n.createMiddleboxRule({ name: 'x', middlebox: 'lb', priority: 1, action: 'lb', match: { ipDst: '10.0.2.0/24', ipProto: 'tcp', l4Dst: 80 }, backends: ['10.0.2.11:80'] }), /needs ipDst as a single address \(the VIP\)/],

@@ -131,31 +131,33 @@ describe('firewall', () => {
 describe('nat', () => {
   const config = [
     slice(7, 'nat'),
-    rule(7, 1, 'snat', { ipSrc: parseCidr('10.0.0.0/24') }, { toIp: ip('192.0.2.1'), toPortMin: 1000, toPortMax: 1002 }),
+    // Four source addresses share ports 1000..1007: two each (10.0.0.1 owns 1002..1003).
+    rule(7, 1, 'snat', { ipSrc: parseCidr('10.0.0.0/30') }, { toIp: ip('192.0.2.1'), toPortMin: 1000, toPortMax: 1007 }),
     rule(7, 2, 'dnat', { ipDst: parseCidr('192.0.2.80/32'), ipProto: IP_PROTO_TCP }, { toIp: ip('10.0.5.5'), toPortMin: 8080, toPortMax: 8080 }),
   ];
 
-  test('SNAT picks distinct ports per destination, reverses replies, and runs out cleanly', () => {
+  test("SNAT picks distinct ports inside each source's block, reverses replies, and runs out cleanly", () => {
     const { el } = build();
     el.configure(config);
     const ports: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const v = passed(el.process(7, i + 1, 'inspect', tcp(`10.0.0.${i + 1}`, 5555, '198.51.100.7', 443, SYN), true));
+    for (const [vm, sport] of [[1, 5555], [1, 5556], [2, 5555], [3, 5555]]) {
+      const v = passed(el.process(7, vm, 'inspect', tcp(`10.0.0.${vm}`, sport, '198.51.100.7', 443, SYN), true));
       expect(v.ctState).toBe(CT_TRACKED | CT_NEW | CT_NAT);
       expect(v.headers.ipSrc).toBe(ip('192.0.2.1'));
       ports.push(v.headers.l4Src);
     }
-    expect(ports).toEqual([1000, 1001, 1002]);
-    expect(el.process(7, 4, 'inspect', tcp('10.0.0.4', 5555, '198.51.100.7', 443, SYN), true)).toEqual({ verdict: 'drop', reason: 'nat-ports-exhausted' });
-    // Another destination may reuse port 1000.
-    expect(passed(el.process(7, 4, 'inspect', tcp('10.0.0.4', 5555, '198.51.100.8', 443, SYN), true)).headers.l4Src).toBe(1000);
-    // The reply to the second connection reaches VM 2's address and port.
-    const reply = tcp('198.51.100.7', 443, '192.0.2.1', 1001);
+    expect(ports).toEqual([1002, 1003, 1004, 1006]);
+    // 10.0.0.1's block is used up toward this destination, though 1005 and 1007 are free.
+    expect(el.process(7, 1, 'inspect', tcp('10.0.0.1', 5557, '198.51.100.7', 443, SYN), true)).toEqual({ verdict: 'drop', reason: 'nat-ports-exhausted' });
+    // Another destination may reuse port 1002.
+    expect(passed(el.process(7, 1, 'inspect', tcp('10.0.0.1', 5557, '198.51.100.8', 443, SYN), true)).headers.l4Src).toBe(1002);
+    // The reply to 10.0.0.2's connection reaches its address and port.
+    const reply = tcp('198.51.100.7', 443, '192.0.2.1', 1004);
     const back = passed(el.process(7, 2, 'inspect', reply, true));
     expect(back.headers).toMatchObject({ ipDst: ip('10.0.0.2'), l4Dst: 5555, ipSrc: ip('198.51.100.7') });
     expect(back.ctState).toBe(CT_TRACKED | CT_ESTABLISHED | CT_REPLY | CT_NAT);
     // Established packets keep their translation.
-    expect(passed(el.process(7, 3, 'inspect', tcp('10.0.0.3', 5555, '198.51.100.7', 443), true)).headers.l4Src).toBe(1002);
+    expect(passed(el.process(7, 3, 'inspect', tcp('10.0.0.3', 5555, '198.51.100.7', 443), true)).headers.l4Src).toBe(1006);
   });
 
   test('DNAT rewrites the destination; no matching rule passes untracked', () => {

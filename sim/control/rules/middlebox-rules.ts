@@ -38,6 +38,12 @@
 // backends has no record. Flow keys: slice {tunKey: tag} priority 1, rule {tunKey: tag, reg1: rule (lb:
 // reg2, reg3 the backend)} priority 2, vm {tunKey: tag, reg5: vm key} priority 3.
 //
+// Distributed SNAT (snat-blocks.ts): each address inside an snat rule's source prefix owns a block of its
+// ports, so a reply to the shared address is routed, on whichever chassis first routes it, by its
+// destination port to the VM owning that block (LR_IN_IP_ROUTING, next hop the VM's own address). It then
+// reaches the VM's port, wherever the VM runs now, and the VM's reply-only step there reverses the
+// translation from the connection state that moved with it.
+//
 // Crossing datapaths (see router-rules.ts): R's records and S's reply flows need facts of the other side,
 // carried by global relations derived on the owning side: router_stateful_tag (R's stateful middleboxes),
 // router_vif and router_vif_ip (where R's switches' VMs are, with their addresses).
@@ -47,10 +53,12 @@ import { ETH_TYPE_IPV4, prefixContains } from '../../dataplane/headers.ts';
 import { HOST_DB_TABLE, type MiddleboxMode } from '../../dataplane/middlebox-hook.ts';
 import type { RelationTuples } from '../../logical/relations.ts';
 import { encodeMiddleboxRecord, type RuleMatch } from '../../middlebox/records.ts';
+import { snatPortBlock } from '../../middlebox/snat-blocks.ts';
 import { lit } from '../../rules/index.ts';
 import type { ProgramParts } from '../control-program.ts';
 import { encodeActions, encodeMatch, type FlowRow } from '../flow-text.ts';
 import { REG_IN_PORT, REG_MB_CHAIN, REG_OUT_PORT, REG_VM_KEY, TABLE, vmKeyOf } from '../pipeline.ts';
+import { routeActions, routePriority } from './router-rules.ts';
 
 const resubmit = (table: number): Action => ({ type: 'resubmit', table });
 const middlebox = (tag: number, mode: MiddleboxMode, table: number): Action => ({ type: 'middlebox', tag, mode, table });
@@ -63,6 +71,8 @@ const WIRE_BASE_PRIORITY = 200;
 const SLICE_RECORD_PRIORITY = 1;
 const RULE_RECORD_PRIORITY = 2;
 const VM_RECORD_PRIORITY = 3;
+/** Above every route, a /32 to the SNAT address included: the port picks the VM. */
+const SNAT_RETURN_PRIORITY = routePriority(32, true) + 1;
 
 /** One step of a chain of middleboxes in `table` (see the header). */
 interface ChainStep {
@@ -145,7 +155,7 @@ function hostDbRow(dp: number, chassis: string, priority: number, key: string, t
   return { dp, chassis, table: HOST_DB_TABLE, priority, match: key, actions: encodeActions([{ type: 'note', text }]) };
 }
 
-export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, routerChassis, physicalFlow }: ProgramParts): void {
+export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, routerChassis, routerNeighbour, physicalFlow }: ProgramParts): void {
   const hidden = { datapath: 'dp', output: false } as const;
   const global = { datapath: null, output: false } as const;
 
@@ -216,6 +226,25 @@ export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, route
           exitTable: TABLE.LS_OUT_PORT_SEC,
         }),
       ),
+  );
+
+  // ---- distributed SNAT: a reply to the shared address goes to the VM whose block holds its port ------
+  engine.rule(logicalFlow, (q) =>
+    q
+      .from(lcp.middlebox_rule, { dp: 'dp', action: lit('snat'), ip_src_addr: 'srcAddr', ip_src_len: 'srcLen', ip_proto: 'proto', to_ip: 'toIp', to_port_min: 'low', to_port_max: 'high' })
+      .join(routerNeighbour, { router: 'dp', rport: 'rport', ip: 'ip' })
+      .where((v) => v.srcLen !== 0 && prefixContains({ addr: v.srcAddr, len: v.srcLen }, v.ip) && snatBlockOf(v) !== null)
+      .join(lcp.logical_router_port, { dp: 'dp', port: 'rport', mac: 'rmac' })
+      .select((v) => {
+        const block = snatBlockOf(v)!;
+        return {
+          dp: v.dp,
+          table: TABLE.LR_IN_IP_ROUTING,
+          priority: SNAT_RETURN_PRIORITY,
+          match: encodeMatch({ metadata: v.dp, ethType: ETH_TYPE_IPV4, ipDst: { addr: v.toIp, len: 32 }, ipProto: v.proto, ...portMatch(block) }),
+          actions: encodeActions(routeActions(v.rport, v.rmac, v.ip)),
+        };
+      }),
   );
 
   // ---- wire middleboxes ---------------------------------------------------------------------------
@@ -363,6 +392,14 @@ export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, route
         return hostDbRow(v.dp, v.chassis, VM_RECORD_PRIORITY, encodeMatch({ tunKey: v.tag, [REG_VM_KEY]: vmKey }), vmRecordText(v.tag, vmKey, v.vif));
       }),
   );
+}
+
+function snatBlockOf(v: { srcAddr: number; srcLen: number; low: number; high: number; ip: number }): readonly [number, number] | null {
+  return snatPortBlock({ srcPrefix: { addr: v.srcAddr, len: v.srcLen }, portMin: v.low, portMax: v.high }, v.ip);
+}
+
+function portMatch([low, high]: readonly [number, number]): Pick<Match, 'l4Dst' | 'l4DstRange'> {
+  return low === high ? { l4Dst: low } : { l4DstRange: [low, high] };
 }
 
 function vmRecordText(tag: number, vmKey: number, vifId: string): string {

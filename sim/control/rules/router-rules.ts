@@ -67,7 +67,7 @@ const ECHO_PRIORITY = 300;
 /** The ARP responder sits in the L2 lookup above the broadcast flood (priority 100). */
 const ARP_RESPONDER_PRIORITY = 110;
 
-export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, physicalFlow }: ProgramParts): void {
+export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis, dpChassis, routerChassis, routerNeighbour, physicalFlow }: ProgramParts): void {
   const dpKey = { datapath: 'dp' } as const;
   const global = { datapath: null } as const;
 
@@ -80,8 +80,6 @@ export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis
       .join(dpChassis, { dp: 'sw', chassis: 'chassis' })
       .select((v) => ({ router: v.router, chassis: v.chassis })),
   );
-  /** On the switch behind router port (router, rport), address `ip` belongs to `mac` (other than the router's own). */
-  const routerNeighbour = engine.relation('router_neighbour', { router: 'number', rport: 'number', ip: 'number', mac: 'number' }, { ...global, output: false });
   engine.rule(routerNeighbour, (q) =>
     q
       .from(lcp.logical_switch_port_peer, { dp: 'sw', port: 'peerPort', peer_dp: 'router', peer_port: 'rport' })
@@ -269,7 +267,7 @@ export function addRouterRules({ engine, lcp, physical, logicalFlow, portChassis
 }
 
 /** Routing actions: dec-ttl, egress port and next hop (null: the destination itself), source MAC. */
-function routeActions(port: number, mac: number, nexthop: number | null): Action[] {
+export function routeActions(port: number, mac: number, nexthop: number | null): Action[] {
   return [
     { type: 'dec-ttl' },
     nexthop === null ? move('ipDst', REG_NEXT_HOP) : set(REG_NEXT_HOP, nexthop),
