@@ -51,12 +51,17 @@ export const MIGRATIONS: readonly { readonly vm: string; readonly at: string }[]
   { vm: 'c1', at: '6s' },
 ];
 
+/** Where every migration of the handoff variants goes. */
+export const MIGRATION_DESTINATION = 'h2';
+
 /** How long after a migration completes its connections must be answered again. */
 const RECOVERY_NS = 1000 * NS_PER_MS;
 
 export interface LabOptions {
   readonly cluster?: Omit<NonNullable<ConstructorParameters<typeof NvTestbed>[1]>['cluster'], 'instances'>;
   readonly trafficUntil?: string;
+  /** How long after its migration's start each fast connection keeps sending (default 700 ms: past the stun and the resume). */
+  readonly fastConnectionForNs?: Nanos;
 }
 
 export interface Lab {
@@ -134,7 +139,8 @@ export function buildLab(world: World, options: LabOptions = {}): Lab {
   for (const m of MIGRATIONS) {
     const at = toNanos(m.at); // opened before A's rule is withdrawn, so A's too is established
     const to = m.vm === 'a1' ? '10.2.0.22:80' : m.vm === 'b1' ? '10.9.0.10:80' : '10.4.0.100:80';
-    workload.connection({ id: `${m.vm}-fast`, client: m.vm, to, clientPort: port++, from: '2500ms', until: `${(at + 700 * NS_PER_MS) / NS_PER_MS}ms`, every: '2ms' });
+    const until = at + (options.fastConnectionForNs ?? 700 * NS_PER_MS);
+    workload.connection({ id: `${m.vm}-fast`, client: m.vm, to, clientPort: port++, from: '2500ms', until: `${until / NS_PER_MS}ms`, every: '2ms' });
   }
   t.installInvariants({ trafficAfterHeal: false }).installMetrics();
   const checks = new ClusterChecks(t).installInvariants().installMetrics();
@@ -143,10 +149,11 @@ export function buildLab(world: World, options: LabOptions = {}): Lab {
 
 /**
  * The connection checks every migration scenario makes: translations never change; connections answered
- * before a migration are answered again within RECOVERY_NS of its end; A's late connection never gets
+ * before a migration are answered again within `recoveryNs` of its end (default RECOVERY_NS); A's late connection never gets
  * through; answers always come from the address the client sent to.
  */
-export function installConnectionChecks(lab: Lab, options: { readonly expectContinuity: boolean }): void {
+export function installConnectionChecks(lab: Lab, options: { readonly expectContinuity: boolean; readonly recoveryNs?: Nanos }): void {
+  const recoveryNs = options.recoveryNs ?? RECOVERY_NS;
   const { t, workload } = lab;
   const w = t.world;
   // Connection state is volatile: a host or link fault the nemesis injects may lose it or the packets that
@@ -188,7 +195,7 @@ export function installConnectionChecks(lab: Lab, options: { readonly expectCont
   w.invariant({
     kind: 'safety',
     id: 'connections-survive-migration',
-    description: 'a connection answered before its client migrated is answered again within 1 s of the migration ending',
+    description: `a connection answered before its client migrated is answered again within ${recoveryNs / NS_PER_MS} ms of the migration ending`,
     atEnd: (): Verdict => {
       if (!judged()) return true;
       const problems: string[] = [];
@@ -198,8 +205,8 @@ export function installConnectionChecks(lab: Lab, options: { readonly expectCont
         if (start === undefined || resumed === undefined) continue;
         for (const c of workload.records().filter((r) => r.decl.client === m.vm && r.decl.id !== 'a1-late')) {
           const before = workload.answeredBetween(c.decl.id, 0, start);
-          const after = workload.answeredBetween(c.decl.id, resumed, resumed + RECOVERY_NS);
-          if (before > 0 && after === 0) problems.push(`${c.decl.id} (answered ${before} before, none in the second after resume)`);
+          const after = workload.answeredBetween(c.decl.id, resumed, resumed + recoveryNs);
+          if (before > 0 && after === 0) problems.push(`${c.decl.id} (answered ${before} before, none in the ${recoveryNs / NS_PER_MS} ms after resume)`);
         }
       }
       return problems.length === 0 ? true : problems.join('; ');
@@ -220,11 +227,11 @@ export { RECOVERY_NS, toNanos, type Nanos };
  * connection checks (continuity is promised unless the detected variant treats the gap's packets as new),
  * and the per-migration metrics summary.json reports.
  */
-export function setupHandoffVariant(world: World, options: Partial<MigrateOptions>): Lab {
-  const lab = buildLab(world);
+export function setupHandoffVariant(world: World, options: Partial<MigrateOptions>, { recoveryNs, ...labOptions }: LabOptions & { readonly recoveryNs?: Nanos } = {}): Lab {
+  const lab = buildLab(world, labOptions);
   const { t } = lab;
-  for (const m of MIGRATIONS) t.at(m.at, () => t.migrate(m.vm, 'h2', options));
-  installConnectionChecks(lab, { expectContinuity: options.handoff !== 'detected' || options.gapPolicy !== 'new' });
+  for (const m of MIGRATIONS) t.at(m.at, () => t.migrate(m.vm, MIGRATION_DESTINATION, options));
+  installConnectionChecks(lab, { expectContinuity: options.handoff !== 'detected' || options.gapPolicy !== 'new', recoveryNs });
   installMigrationChecks(lab);
   installMigrationMetrics(lab);
   return lab;
