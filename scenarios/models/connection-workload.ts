@@ -7,6 +7,8 @@
 
 import { IP_PROTO_TCP, formatIpv4, parseIpv4 } from '../../sim/dataplane/headers.ts';
 import { toNanos, type Nanos } from '../../sim/kernel/time.ts';
+import type { Receipt, SendRecord } from '../../sim/check/isolation.ts';
+import type { HostNode } from '../../sim/dataplane/host-node.ts';
 import type { NvTestbed } from './nv-testbed.ts';
 
 const TCP_SYN = 0x02;
@@ -33,7 +35,8 @@ export interface ConnectionRecord {
   reached: number;
   /** Client sends whose answer came back to the client. */
   answered: number;
-  /** Times (ns) of every answered send, by send time. */
+  /** Times (ns) of every send, and of every answered send, by send time. */
+  readonly sendTimes: Nanos[];
   readonly answeredSendTimes: Nanos[];
   /** Every distinct "server|source ip:port" the servers saw, in first-seen order. */
   readonly seenAt: string[];
@@ -53,6 +56,8 @@ export class ConnectionWorkload {
   /** Server answer packet id → the client send it answers. */
   private readonly serverAnswers = new Map<number, Pending>();
   private readonly answeringSends = new Set<number>();
+  /** Receipts heard while a send is under way (see sendFrom), or null when none is. */
+  private deferred: [Receipt, SendRecord][] | null = null;
 
   constructor(
     private readonly t: NvTestbed,
@@ -60,18 +65,36 @@ export class ConnectionWorkload {
   ) {
     t.log.onReceipt((receipt, origin) => {
       if (origin === undefined) return;
-      const client = this.clientSends.get(origin.packetId);
-      if (client !== undefined) return this.onServerReceipt(client, receipt.to.slice(3), receipt.headers);
-      const answer = this.serverAnswers.get(origin.packetId);
-      if (answer !== undefined && receipt.to === `vm:${answer.conn.decl.client}`) this.onClientReceipt(answer, origin.packetId, receipt.headers);
+      if (this.deferred !== null) this.deferred.push([receipt, origin]);
+      else this.onReceipt(receipt, origin);
     });
+  }
+
+  private onReceipt(receipt: Receipt, origin: SendRecord): void {
+    const client = this.clientSends.get(origin.packetId);
+    if (client !== undefined) return this.onServerReceipt(client, receipt.to.slice(3), receipt.headers);
+    const answer = this.serverAnswers.get(origin.packetId);
+    if (answer !== undefined && receipt.to === `vm:${answer.conn.decl.client}`) this.onClientReceipt(answer, origin.packetId, receipt.headers);
+  }
+
+  /**
+   * Sends from a VM and registers the packet id. Between two VMs of one host the packet is delivered
+   * within the send, before its id is known: receipts during the send wait and are heard after it.
+   */
+  private sendFrom(vm: string, headers: Parameters<HostNode['sendIpFromVm']>[1], register: (id: number) => void): void {
+    const waiting: [Receipt, SendRecord][] = [];
+    this.deferred = waiting;
+    const id = this.t.dp.host(this.t.hostOf(vm)).sendIpFromVm(vm, headers, PAYLOAD_BYTES);
+    this.deferred = null;
+    register(id);
+    for (const [receipt, origin] of waiting) this.onReceipt(receipt, origin);
   }
 
   connection(decl: ConnectionDecl): this {
     const [ip, port] = decl.to.split(':');
     parseIpv4(ip);
     if (!/^\d+$/.test(port ?? '')) throw new Error(`connection '${decl.id}': 'to' must be "ip:port", got '${decl.to}'`);
-    const conn: ConnectionRecord = { decl, sent: 0, reached: 0, answered: 0, answeredSendTimes: [], seenAt: [], wrongSource: 0 };
+    const conn: ConnectionRecord = { decl, sent: 0, reached: 0, answered: 0, sendTimes: [], answeredSendTimes: [], seenAt: [], wrongSource: 0 };
     this.connections.push(conn);
     const start = toNanos(decl.from ?? this.options.from);
     const until = toNanos(decl.until ?? this.options.until);
@@ -95,20 +118,25 @@ export class ConnectionWorkload {
     return c;
   }
 
-  /** Whether a send of the connection made in [fromNs, toNs) was answered. */
+  /** How many sends of the connection made in [fromNs, toNs) were answered. */
   answeredBetween(id: string, fromNs: Nanos, toNs: Nanos): number {
     return this.record(id).answeredSendTimes.filter((s) => s >= fromNs && s < toNs).length;
+  }
+
+  /** How many sends of the connection were made in [fromNs, toNs). */
+  sentBetween(id: string, fromNs: Nanos, toNs: Nanos): number {
+    return this.record(id).sendTimes.filter((s) => s >= fromNs && s < toNs).length;
   }
 
   private send(conn: ConnectionRecord): void {
     const { client, to, clientPort } = conn.decl;
     if (!this.t.isLive(client)) return;
     const [ip, port] = to.split(':');
-    const host = this.t.dp.host(this.t.hostOf(client));
     const flags = conn.sent === 0 ? TCP_SYN : TCP_ACK | TCP_PSH;
-    const id = host.sendIpFromVm(client, { ipDst: parseIpv4(ip), ipProto: IP_PROTO_TCP, l4Src: clientPort, l4Dst: Number(port), tcpFlags: flags }, PAYLOAD_BYTES);
     conn.sent++;
-    this.clientSends.set(id, { conn, sentAtNs: this.t.world.now });
+    conn.sendTimes.push(this.t.world.now);
+    const pending = { conn, sentAtNs: this.t.world.now };
+    this.sendFrom(client, { ipDst: parseIpv4(ip), ipProto: IP_PROTO_TCP, l4Src: clientPort, l4Dst: Number(port), tcpFlags: flags }, (id) => this.clientSends.set(id, pending));
   }
 
   private onServerReceipt(p: Pending, server: string, h: { ipSrc: number; l4Src: number; l4Dst: number; tcpFlags: number }): void {
@@ -117,8 +145,7 @@ export class ConnectionWorkload {
     if (!p.conn.seenAt.includes(seen)) p.conn.seenAt.push(seen);
     if (!this.t.isLive(server)) return;
     const flags = (h.tcpFlags & TCP_SYN) !== 0 ? TCP_SYN | TCP_ACK : TCP_ACK;
-    const id = this.t.dp.host(this.t.hostOf(server)).sendIpFromVm(server, { ipDst: h.ipSrc, ipProto: IP_PROTO_TCP, l4Src: h.l4Dst, l4Dst: h.l4Src, tcpFlags: flags }, PAYLOAD_BYTES);
-    this.serverAnswers.set(id, p);
+    this.sendFrom(server, { ipDst: h.ipSrc, ipProto: IP_PROTO_TCP, l4Src: h.l4Dst, l4Dst: h.l4Src, tcpFlags: flags }, (id) => this.serverAnswers.set(id, p));
   }
 
   private onClientReceipt(p: Pending, answerId: number, h: { ipSrc: number; l4Src: number }): void {

@@ -5,7 +5,8 @@
 //   A  firewall (default drop; clients may open TCP to the servers' port 80) and a passive IDS;
 //   B  DNAT (public 10.9.0.10:80 → server 10.2.0.21:8080) and SNAT of its clients (→ 10.8.0.20, a port
 //      block per client address) toward server 10.2.0.22, with the same client addresses as A;
-//   C  load balancer (VIP 10.4.0.100:80 → two backends).
+//   C  load balancer (VIP 10.4.0.100:80 → two backends), and an inline firewall on c1's wire that lets c1
+//      reach only the VIP.
 // Clients on h1 and h2 hold long-lived connections to servers on h3 and h4 (connection-workload.ts). At
 // 3 s A's allow rule is withdrawn, so A's established connections live on connection state alone and
 // every new one is refused. One client per tenant then migrates h1 → h2 with the variant under test.
@@ -17,6 +18,7 @@ import {
   configScopedInvariant,
   noStaleStateUseInvariant,
   oneRunningCopyInvariant,
+  onlyMigratedStateMovesInvariant,
   placedWithNetworkInvariant,
   type HostDatabaseView,
   type MigrationView,
@@ -120,6 +122,10 @@ export function buildLab(world: World, options: LabOptions = {}): Lab {
   nb.createMiddlebox({ name: 'lb-c', kind: 'lb', router: 'rc' });
   nb.createMiddleboxPolicy({ name: 'lb-c-vip', middlebox: 'lb-c', priority: 10, match: { ipDst: '10.4.0.100' } });
   nb.createMiddleboxRule({ name: 'lb-c-web', middlebox: 'lb-c', priority: 10, action: 'lb', match: { ipDst: '10.4.0.100', ipProto: 'tcp', l4Dst: 80 }, backends: ['10.4.0.21:80', '10.4.0.22:80'] });
+  // ...and an inline firewall on c1's wire, which lets it reach only the VIP: it sees c1's packets before
+  // the load balancer and the answers after it, so both times with the VIP's address.
+  nb.createMiddlebox({ name: 'fw-c1', kind: 'firewall', wire: 'c1', defaultAction: 'drop' });
+  nb.createMiddleboxRule({ name: 'fw-c1-vip', middlebox: 'fw-c1', priority: 10, action: 'allow', match: { ipDst: '10.4.0.100', ipProto: 'tcp', l4Dst: 80 } });
 
   t.networkManager({ zones: { [TRANSPORT_ZONE]: [...EDGE_HOSTS, HOST_UNAVAILABLE] }, unavailable: [HOST_UNAVAILABLE] });
   t.start();
@@ -212,6 +218,27 @@ export function installConnectionChecks(lab: Lab, options: { readonly expectCont
       return problems.length === 0 ? true : problems.join('; ');
     },
   });
+  w.invariant({
+    kind: 'safety',
+    id: 'bystanders-unaffected',
+    description: "every send of a client that does not migrate, made while others migrate, is answered: moving one VM's state leaves the rest",
+    atEnd: (): Verdict => {
+      if (!judged()) return true;
+      const moves = t.migrations().filter((m) => m.times.start !== undefined);
+      if (moves.length === 0) return true;
+      const from = Math.min(...moves.map((m) => m.times.start!));
+      // Sends in the run's last recoveryNs are not judged: their answers may still be on the way.
+      const to = Math.min(Math.max(...moves.map((m) => m.times.done ?? m.times.resume ?? m.times.start!)) + recoveryNs, w.now - recoveryNs);
+      const migrating = new Set(moves.map((m) => m.vm));
+      const problems: string[] = [];
+      for (const c of workload.records().filter((r) => !migrating.has(r.decl.client))) {
+        const sent = workload.sentBetween(c.decl.id, from, to);
+        const answered = workload.answeredBetween(c.decl.id, from, to);
+        if (answered < sent) problems.push(`${c.decl.id} (${sent - answered} of ${sent} unanswered)`);
+      }
+      return problems.length === 0 ? true : problems.join('; ');
+    },
+  });
   w.metric('connections', () => {
     const out: Record<string, MetricValue> = {};
     for (const c of workload.records()) out[c.decl.id] = { sent: c.sent, reached: c.reached, answered: c.answered, seenAt: c.seenAt.join(' ') };
@@ -288,6 +315,7 @@ export function installMigrationChecks(lab: Lab): void {
   w.invariant(oneRunningCopyInvariant(w.trace, view));
   w.invariant(placedWithNetworkInvariant(w.trace, view));
   w.invariant(noStaleStateUseInvariant(w.trace, view));
+  w.invariant(onlyMigratedStateMovesInvariant(w.trace, view));
   const db: HostDatabaseView = {
     switches: () => t.dp.switches.filter(up),
     records: (id) => {

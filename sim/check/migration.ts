@@ -1,8 +1,9 @@
-// Invariants of VM migration with middlebox state (seed 001 §6 invariants 5, 7, 14; seed 003 §003.4
+// Invariants of VM migration with middlebox state (seed 001 §6 invariants 5, 7, 8, 14; seed 003 §003.4
 // invariants 1, 2, 9), read from the journal and a view of the world: a VM runs on at most one host at
 // every instant; it is only ever provisioned on a host that has each of its logical networks and a usable
-// switch; no element uses a VM's connection state after that VM was stunned there; and, once the network
-// is steady, a host holds middlebox records only for the VMs it runs. Owns these checks; the view (who runs
+// switch; no element uses a VM's connection state after that VM was stunned there; a migration installs
+// and removes only its own VM's state; and, once the network is steady, a host holds middlebox records
+// only for the VMs it runs. Owns these checks; the view (who runs
 // where, what the network manager published, what each switch's host database holds) is the caller's.
 
 import type { NodeId } from '../net/message.ts';
@@ -83,6 +84,41 @@ export function noStaleStateUseInvariant(trace: TraceRecorder, view: MigrationVi
         if ((e.conn === 'established' || e.conn === 'reply') && departed.has(`${e.node}/${e.vmKey}`)) {
           violated(`${e.node} used VM key ${e.vmKey}'s connection state (${e.verdict}) after it left`);
         }
+      });
+    },
+  };
+}
+
+/**
+ * Seed 001 invariant 8 (per-VM extraction precision), as the elements report it: state is installed on a host only
+ * for a VM provisioned there by a migration, and removed by a migration's cleanup (delete or TTL) only on
+ * a host a VM was stunned on. Idle collection is the element's own business and is not judged.
+ */
+export function onlyMigratedStateMovesInvariant(trace: TraceRecorder, view: MigrationView): SafetyInvariant {
+  return {
+    kind: 'safety',
+    id: 'only-migrated-state-moves',
+    description: "a migration installs and removes only its own VM's middlebox state, only where that VM arrives and leaves",
+    watch(violated) {
+      const arrived = new Set<string>();
+      const departed = new Set<string>();
+      const keyed = (node: NodeId, vm: string): string | undefined => {
+        const key = view.vmKeyOf(vm);
+        return key === undefined ? undefined : `${node}/${key}`;
+      };
+      trace.on('mig.provision', (e) => {
+        const k = keyed(e.node, e.vm);
+        if (k !== undefined) arrived.add(k);
+      });
+      trace.on('mig.stun', (e) => {
+        const k = keyed(e.node, e.vm);
+        if (k !== undefined) departed.add(k);
+      });
+      trace.on('mb.state.install', (e) => {
+        if (!arrived.has(`${e.node}/${e.vmKey}`)) violated(`${e.node} installed state of VM key ${e.vmKey}, which no migration brought there`);
+      });
+      trace.on('mb.state.remove', (e) => {
+        if (e.cause !== 'idle' && !departed.has(`${e.node}/${e.vmKey}`)) violated(`${e.node} removed state of VM key ${e.vmKey} (${e.cause}), which no migration took away`);
       });
     },
   };

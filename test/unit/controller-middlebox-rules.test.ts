@@ -334,7 +334,7 @@ describe('controller middlebox rules', () => {
     const mbFlows = flows(p).filter(usesMiddlebox).filter((f) => f.table !== HOST_DB_TABLE);
     const on = (table: number) => mbFlows.filter((f) => f.table === table && f.chassis === 'h2').map((f) => ({ priority: f.priority, match: f.match, actions: f.actions }));
     expect(on(TABLE.LS_IN_MB)).toEqual([{ priority: 200, match: { metadata: a, reg6: v2.port, ethType: ETH_TYPE_IPV4 }, actions: [setVmKey(v2.key), mbAction(11, 'inspect', TABLE.LS_IN_ACL)] }]);
-    expect(on(TABLE.LS_OUT_MB)).toEqual([{ priority: 200, match: { metadata: a, reg7: v2.port, ...UNICAST_IPV4 }, actions: [setVmKey(v2.key), mbAction(11, 'inspect', TABLE.LS_OUT_PORT_SEC)] }]);
+    expect(on(TABLE.LS_OUT_MB)).toEqual([{ priority: 100, match: { metadata: a, reg7: v2.port, ...UNICAST_IPV4 }, actions: [setVmKey(v2.key), mbAction(11, 'inspect', TABLE.LS_OUT_PORT_SEC)] }]);
     // Packets from v2 enter the pipeline only on h2; the egress flow is on every chassis of the switch.
     expect(chassisOf(mbFlows)).toContain('h2');
     expect(records(p, 'h2').map((r) => r.r).sort()).toEqual(['rule', 'slice', 'vm']);
@@ -356,18 +356,26 @@ describe('controller middlebox rules', () => {
     ]);
   });
 
-  test('a wire middlebox beats the router reply flow on its port; the others keep theirs', () => {
+  test("on a port with a wire middlebox, the router's reply step comes first, then the wire's; the other ports keep the reply step alone", () => {
     const { program: p, lr, a, vm } = lab();
     const v1 = vm('v1');
+    const v2 = vm('v2');
     p.engine.apply([
       insertTuple(p.lcp.middlebox, middlebox(lr, 1, 'firewall', 7)),
       insertTuple(p.lcp.middlebox, middlebox(a, 1, 'nat', 21)),
       insertTuple(p.lcp.middlebox_wire, { dp: a, mb: 1, port: v1.port }),
     ]);
     expectSound(p);
-    const atV1 = inTable(p, TABLE.LS_OUT_MB, 'h1').filter((f) => f.dp === a && f.match.reg7 === v1.port);
-    const top = atV1.reduce((x, y) => (y.priority > x.priority ? y : x));
-    expect(top.actions).toContainEqual(mbAction(21, 'inspect', TABLE.LS_OUT_PORT_SEC));
+    const chainAt = (port: number, chassis: string) =>
+      inTable(p, TABLE.LS_OUT_MB, chassis)
+        .filter((f) => f.dp === a && f.match.reg7 === port)
+        .sort((x, y) => x.priority - y.priority)
+        .map((f) => f.actions);
+    expect(chainAt(v1.port, 'h1')).toEqual([
+      [setVmKey(v1.key), { type: 'set', field: REG_MB_CHAIN, value: 1 }, mbAction(7, 'reply-only', TABLE.LS_OUT_MB)],
+      [setVmKey(v1.key), { type: 'set', field: REG_MB_CHAIN, value: 0 }, mbAction(21, 'inspect', TABLE.LS_OUT_PORT_SEC)],
+    ]);
+    expect(chainAt(v2.port, 'h2')).toEqual([[setVmKey(v2.key), mbAction(7, 'reply-only', TABLE.LS_OUT_PORT_SEC)]]);
     expect(records(p, 'h1').filter((r) => r.r === 'vm').map((r) => r.tag).sort()).toEqual([21, 7]);
   });
 

@@ -1,8 +1,15 @@
 // The migration invariants of sim/check/migration.ts catch what they are for, from journal events and a
 // view, without a world: two running copies, a provision where the network is missing, a verdict that used
-// a departed VM's state, and a host holding records it should not.
+// a departed VM's state, state moved for a VM no migration moved, and a host holding records it should not.
 import { describe, expect, test } from 'vitest';
-import { configScopedInvariant, noStaleStateUseInvariant, oneRunningCopyInvariant, placedWithNetworkInvariant, type MigrationView } from '../../sim/check/migration.ts';
+import {
+  configScopedInvariant,
+  noStaleStateUseInvariant,
+  oneRunningCopyInvariant,
+  onlyMigratedStateMovesInvariant,
+  placedWithNetworkInvariant,
+  type MigrationView,
+} from '../../sim/check/migration.ts';
 import { TraceRecorder } from '../../sim/kernel/trace.ts';
 
 function setup(view: Partial<MigrationView>) {
@@ -14,7 +21,7 @@ function setup(view: Partial<MigrationView>) {
 
 describe('migration invariants', () => {
   test('one-running-copy reports a VM running on two hosts, and not one on one host', () => {
-    let hosts = ['h1'];
+    let hosts = ['h2'];
     const { trace, full, violations, violated } = setup({ runningHostsOf: () => hosts });
     oneRunningCopyInvariant(trace, full).watch!(violated);
     trace.emit('mig.resume', { mig: 'h1#1', vm: 'v', node: 'h2' });
@@ -45,6 +52,38 @@ describe('migration invariants', () => {
     trace.emit('dp.vif.attach', { node: 'h1', vm: 'v', vifId: 'vif-v', port: 9 }); // it came back
     verdict('h1', 'established');
     expect(violations).toHaveLength(1);
+  });
+
+  test('one-running-copy counts the host an event says runs the VM, even before the view sees it', () => {
+    const { trace, full, violations, violated } = setup({ runningHostsOf: () => ['h2'] });
+    oneRunningCopyInvariant(trace, full).watch!(violated);
+    trace.emit('dp.vm.run', { node: 'h2', vm: 'v', state: 'running' });
+    trace.emit('dp.vm.run', { node: 'h1', vm: 'v', state: 'stunned' });
+    expect(violations).toEqual([]);
+    trace.emit('dp.vm.run', { node: 'h1', vm: 'v', state: 'running' }); // h1 restarting, not yet in the view
+    expect(violations).toEqual(['v runs on h2 and h1']);
+  });
+
+  test('only-migrated-state-moves reports an install where no migration arrived and a cleanup where none left', () => {
+    const keys: Record<string, number> = { v: 7, w: 8 };
+    const { trace, full, violations, violated } = setup({ vmKeyOf: (vm) => keys[vm] });
+    onlyMigratedStateMovesInvariant(trace, full).watch!(violated);
+    const install = (node: string, vmKey: number) => trace.emit('mb.state.install', { node, vmKey, connections: 1, shared: 0, deltas: 0 });
+    const remove = (node: string, vmKey: number, cause: 'delete' | 'ttl' | 'idle') => trace.emit('mb.state.remove', { node, vmKey, entries: 1, cause });
+    trace.emit('mig.stun', { mig: 'h1#1', vm: 'v', node: 'h1' });
+    trace.emit('mig.provision', { mig: 'h1#1', vm: 'v', node: 'h2', origin: 'h1' });
+    install('h2', 7);
+    remove('h1', 7, 'delete');
+    remove('h1', 8, 'idle'); // the element's own collection
+    expect(violations).toEqual([]);
+    install('h2', 8);
+    remove('h1', 8, 'ttl');
+    install('h3', 7);
+    expect(violations).toEqual([
+      'h2 installed state of VM key 8, which no migration brought there',
+      'h1 removed state of VM key 8 (ttl), which no migration took away',
+      'h3 installed state of VM key 7, which no migration brought there',
+    ]);
   });
 
   test('middlebox-config-scoped reports a record for a VIF elsewhere and a slice no local VM needs', () => {

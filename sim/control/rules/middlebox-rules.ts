@@ -14,7 +14,9 @@
 //                             own host's element in both directions, wherever the peer is.
 //   wire middlebox M on (S,P) LS_IN_MB for packets from P and LS_OUT_MB for packets to P, keyed by P's
 //                             VM; 'inspect' resuming at the next stage, or for an IDS 'copy' and go on.
-//                             Priority 200 + step, above the router's reply flows (100 + step).
+// A VIF port's egress is one chain: the reply steps of its switch's routers first (a reply is translated
+// back before the wire's middleboxes see it, as they saw the VM's own addresses on the way out), then its
+// wire's middleboxes.
 // These stage flows take IPv4 only (middleboxes judge IP connections; ARP and the rest pass on), and on
 // egress unicast only: the egress stage also runs inside a flood fan-out, where a middlebox action, which
 // ends the pass (it recirculates), would cut off every later copy; a group-addressed frame is never part
@@ -23,7 +25,8 @@
 // Several middleboxes at one place form a chain: step k matches reg4 = k (step 0 anything), hands the
 // packet on with reg4 = k + 1 and resumes in the same stage; the last step clears reg4 and resumes at the
 // next stage. A single middlebox is one flow that neither matches nor sets reg4. A chain goes by tag,
-// ascending; a wire's egress chain descending, so packets to the VM meet its middleboxes in reverse.
+// ascending; the wire part of an egress chain descending, so packets to the VM meet its middleboxes in
+// reverse.
 // Two policies of one router with equal priority and equal match name two flows with one key: the
 // logical model must keep them apart.
 //
@@ -66,8 +69,10 @@ const middlebox = (tag: number, mode: MiddleboxMode, table: number): Action => (
 const ANY_L4_MIN = 0;
 const ANY_L4_MAX = 65535;
 const POLICY_BASE_PRIORITY = 100;
-const REPLY_BASE_PRIORITY = 100;
+const EGRESS_BASE_PRIORITY = 100;
 const WIRE_BASE_PRIORITY = 200;
+/** Above every tag (tags are below 2^24): a wire step's order, WIRE_EGRESS_ORDER − tag, sorts after every reply step's. */
+const WIRE_EGRESS_ORDER = 2 ** 25;
 const SLICE_RECORD_PRIORITY = 1;
 const RULE_RECORD_PRIORITY = 2;
 const VM_RECORD_PRIORITY = 3;
@@ -206,23 +211,40 @@ export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, route
       .join(routerStatefulTag, { router: 'router', tag: 'tag' })
       .select((v) => ({ dp: v.dp, tag: v.tag })),
   );
-  const replyTags = engine.collect('switch_reply_tags', { from: replyTag, groupBy: ['dp'], value: 'tag', as: 'tags', output: false });
-  engine.rule(logicalFlow, (q) =>
+
+  // ---- one egress chain per VIF port: the routers' reply steps, then the port's wire middleboxes ------
+  // Toward the VM a router middlebox's reverse translation must come first, so the wire's middleboxes
+  // see the addresses the VM used (as they did on the way out). A step's `order` sorts the chain: reply
+  // steps by tag, then wire steps by descending tag (the reverse of the wire's ingress order).
+  const egressStep = engine.relation('egress_mb_step', { dp: 'number', port: 'number', order: 'number', tag: 'number', mode: 'string' }, hidden);
+  engine.rule(egressStep, (q) =>
     q
       .from(lcp.logical_switch_port, { dp: 'dp', port: 'port', type: lit('vif') })
       .join(replyTag, { dp: 'dp', tag: 'tag' })
-      .join(replyTags, { dp: 'dp', tags: 'tags' })
+      .select((v) => ({ dp: v.dp, port: v.port, order: v.tag, tag: v.tag, mode: 'reply-only' })),
+  );
+  engine.rule(egressStep, (q) =>
+    q
+      .from(lcp.middlebox_wire, { dp: 'dp', mb: 'mb', port: 'port' })
+      .join(lcp.middlebox, { dp: 'dp', mb: 'mb', tag: 'tag', kind: 'kind' })
+      .select((v) => ({ dp: v.dp, port: v.port, order: WIRE_EGRESS_ORDER - v.tag, tag: v.tag, mode: v.kind === 'ids' ? 'copy' : 'inspect' })),
+  );
+  const egressOrders = engine.collect('egress_mb_orders', { from: egressStep, groupBy: ['dp', 'port'], value: 'order', as: 'orders', output: false });
+  engine.rule(logicalFlow, (q) =>
+    q
+      .from(egressStep, { dp: 'dp', port: 'port', order: 'order', tag: 'tag', mode: 'mode' })
+      .join(egressOrders, { dp: 'dp', port: 'port', orders: 'orders' })
       .select((v) =>
         chainFlow({
           dp: v.dp,
           table: TABLE.LS_OUT_MB,
-          basePriority: REPLY_BASE_PRIORITY,
+          basePriority: EGRESS_BASE_PRIORITY,
           portField: REG_OUT_PORT,
           port: v.port,
-          step: v.tags.indexOf(v.tag),
-          steps: v.tags.length,
+          step: v.orders.indexOf(v.order),
+          steps: v.orders.length,
           tag: v.tag,
-          mode: 'reply-only',
+          mode: v.mode as MiddleboxMode,
           exitTable: TABLE.LS_OUT_PORT_SEC,
         }),
       ),
@@ -247,7 +269,7 @@ export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, route
       }),
   );
 
-  // ---- wire middleboxes ---------------------------------------------------------------------------
+  // ---- wire middleboxes: ingress (egress is the port's chain above) --------------------------------
   const wireTag = engine.relation('wire_tag', { dp: 'number', port: 'number', tag: 'number' }, hidden);
   engine.rule(wireTag, (q) =>
     q
@@ -256,29 +278,26 @@ export function addMiddleboxRules({ engine, lcp, logicalFlow, portChassis, route
       .select((v) => ({ dp: v.dp, port: v.port, tag: v.tag })),
   );
   const wireTags = engine.collect('wire_tags', { from: wireTag, groupBy: ['dp', 'port'], value: 'tag', as: 'tags', output: false });
-  for (const ingress of [true, false]) {
-    engine.rule(logicalFlow, (q) =>
-      q
-        .from(lcp.middlebox_wire, { dp: 'dp', mb: 'mb', port: 'port' })
-        .join(lcp.middlebox, { dp: 'dp', mb: 'mb', tag: 'tag', kind: 'kind' })
-        .join(wireTags, { dp: 'dp', port: 'port', tags: 'tags' })
-        .select((v) => {
-          const at = v.tags.indexOf(v.tag);
-          return chainFlow({
-            dp: v.dp,
-            table: ingress ? TABLE.LS_IN_MB : TABLE.LS_OUT_MB,
-            basePriority: WIRE_BASE_PRIORITY,
-            portField: ingress ? REG_IN_PORT : REG_OUT_PORT,
-            port: v.port,
-            step: ingress ? at : v.tags.length - 1 - at,
-            steps: v.tags.length,
-            tag: v.tag,
-            mode: v.kind === 'ids' ? 'copy' : 'inspect',
-            exitTable: ingress ? TABLE.LS_IN_ACL : TABLE.LS_OUT_PORT_SEC,
-          });
+  engine.rule(logicalFlow, (q) =>
+    q
+      .from(lcp.middlebox_wire, { dp: 'dp', mb: 'mb', port: 'port' })
+      .join(lcp.middlebox, { dp: 'dp', mb: 'mb', tag: 'tag', kind: 'kind' })
+      .join(wireTags, { dp: 'dp', port: 'port', tags: 'tags' })
+      .select((v) =>
+        chainFlow({
+          dp: v.dp,
+          table: TABLE.LS_IN_MB,
+          basePriority: WIRE_BASE_PRIORITY,
+          portField: REG_IN_PORT,
+          port: v.port,
+          step: v.tags.indexOf(v.tag),
+          steps: v.tags.length,
+          tag: v.tag,
+          mode: v.kind === 'ids' ? 'copy' : 'inspect',
+          exitTable: TABLE.LS_IN_ACL,
         }),
-    );
-  }
+      ),
+  );
 
   // ---- records, as data (placed below) ------------------------------------------------------------
   const sliceRecord = engine.relation('mb_slice_record', { dp: 'number', mb: 'number', tag: 'number', text: 'string' }, hidden);
