@@ -201,7 +201,7 @@ export function installConnectionChecks(lab: Lab, options: { readonly expectCont
   w.invariant({
     kind: 'safety',
     id: 'connections-survive-migration',
-    description: `a connection answered before its client migrated is answered again within ${recoveryNs / NS_PER_MS} ms of the migration ending`,
+    description: `a connection answered before its client migrated, and still sending, is answered again within ${recoveryNs / NS_PER_MS} ms of the migration ending`,
     atEnd: (): Verdict => {
       if (!judged()) return true;
       const problems: string[] = [];
@@ -211,8 +211,10 @@ export function installConnectionChecks(lab: Lab, options: { readonly expectCont
         if (start === undefined || resumed === undefined) continue;
         for (const c of workload.records().filter((r) => r.decl.client === m.vm && r.decl.id !== 'a1-late')) {
           const before = workload.answeredBetween(c.decl.id, 0, start);
+          // A connection that stopped sending before the VM resumed has nothing left to show.
+          const sentAfter = workload.sentBetween(c.decl.id, resumed, resumed + recoveryNs);
           const after = workload.answeredBetween(c.decl.id, resumed, resumed + recoveryNs);
-          if (before > 0 && after === 0) problems.push(`${c.decl.id} (answered ${before} before, none in the ${recoveryNs / NS_PER_MS} ms after resume)`);
+          if (before > 0 && sentAfter > 0 && after === 0) problems.push(`${c.decl.id} (answered ${before} before, none of ${sentAfter} sends in the ${recoveryNs / NS_PER_MS} ms after resume)`);
         }
       }
       return problems.length === 0 ? true : problems.join('; ');
