@@ -73,12 +73,12 @@ export function noStaleStateUseInvariant(trace: TraceRecorder, view: MigrationVi
     watch(violated) {
       const departed = new Set<string>();
       trace.on('mig.stun', (e) => {
-        const key = view.vmKeyOf(e.vm);
-        if (key !== undefined) departed.add(`${e.node}/${key}`);
+        const k = hostVmKey(view, e.node, e.vm);
+        if (k !== undefined) departed.add(k);
       });
       trace.on('dp.vif.attach', (e) => {
-        const key = view.vmKeyOf(e.vm);
-        if (key !== undefined) departed.delete(`${e.node}/${key}`);
+        const k = hostVmKey(view, e.node, e.vm);
+        if (k !== undefined) departed.delete(k);
       });
       trace.on('mb.verdict', (e) => {
         if ((e.conn === 'established' || e.conn === 'reply') && departed.has(`${e.node}/${e.vmKey}`)) {
@@ -102,16 +102,12 @@ export function onlyMigratedStateMovesInvariant(trace: TraceRecorder, view: Migr
     watch(violated) {
       const arrived = new Set<string>();
       const departed = new Set<string>();
-      const keyed = (node: NodeId, vm: string): string | undefined => {
-        const key = view.vmKeyOf(vm);
-        return key === undefined ? undefined : `${node}/${key}`;
-      };
       trace.on('mig.provision', (e) => {
-        const k = keyed(e.node, e.vm);
+        const k = hostVmKey(view, e.node, e.vm);
         if (k !== undefined) arrived.add(k);
       });
       trace.on('mig.stun', (e) => {
-        const k = keyed(e.node, e.vm);
+        const k = hostVmKey(view, e.node, e.vm);
         if (k !== undefined) departed.add(k);
       });
       trace.on('mb.state.install', (e) => {
@@ -122,6 +118,12 @@ export function onlyMigratedStateMovesInvariant(trace: TraceRecorder, view: Migr
       });
     },
   };
+}
+
+/** "host/vmKey": a VM's state on one host's element, as the element's events name it. */
+function hostVmKey(view: MigrationView, node: NodeId, vm: string): string | undefined {
+  const key = view.vmKeyOf(vm);
+  return key === undefined ? undefined : `${node}/${key}`;
 }
 
 /** What a switch's host database holds, decoded: its slices' tags and its VM records' (tag, VIF). */
