@@ -83,6 +83,8 @@ export interface PacketHop {
   readonly t: Nanos;
   readonly node: string;
   readonly kind: 'send' | 'pipeline' | 'tunnel' | 'receive' | 'drop' | 'middlebox';
+  /** A tunnel (or physical link) hop: the node it sends the packet to. */
+  readonly to?: string;
   /** One line of plain text. */
   readonly detail: string;
   /** The flows it hit at this hop, as traced ("table/priority/match"), in order. */
