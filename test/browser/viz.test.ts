@@ -3,8 +3,9 @@
 // scrub times, the masters the trace says (read independently by test/viz/support/reference-view.ts);
 // selecting a packet lists its hops with the flows hit; a scenario run in the page's worker ends with the
 // trace hash `nvsim run` prints for that scenario and seed; a malformed trace is refused with one line and
-// changes nothing, and a hostile one stays text; a thousand-host trace loads and scrubs to the masters it
-// says. Screenshots go to test-results/.
+// changes nothing, a hostile one stays text, and a dropped one opens; a thousand-host trace loads and scrubs to the masters it
+// says; the static build (`npm run viz:build`) serves the same page, with a trace given by `?trace=`.
+// Screenshots go to test-results/.
 // (The DOM library types the callbacks that page.evaluate runs in the browser.)
 /// <reference lib="dom" />
 
@@ -19,6 +20,7 @@ import { NS_PER_MS } from '../../sim/kernel/time.ts';
 import { runScenario } from '../../sim/testbed/index.ts';
 import { parseLines, referenceViewAt } from '../viz/support/reference-view.ts';
 import { syntheticTrace } from '../viz/support/synthetic-trace.ts';
+import { build, preview } from 'vite';
 import { openVizSession, type VizSession } from './support/browser-page.ts';
 
 const SHOTS = 'test-results';
@@ -197,6 +199,35 @@ describe('the page in Chromium', () => {
     expect(await page.$$('#violations img, #timeline img, #legend img, #ldps img')).toHaveLength(0);
     expect(await page.textContent('#violations')).toContain('<img');
     await page.screenshot({ path: `${SHOTS}/viz-hostile.png` });
+
+    // A trace dropped on the page replaces it.
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.items.add(new File([text], 'dropped.jsonl'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, readFileSync(file, 'utf8'));
+    await page.waitForFunction((h) => document.querySelector('#trace-hash')?.textContent?.includes(h) === true, hash);
+    expect((await view(page))!.nodes.controllers).toEqual(['ctl-1', 'ctl-2', 'ctl-3']);
     await page.close();
   }, 180_000);
+
+  test('the static build serves the same page; ?trace= opens a trace next to it', async () => {
+    const outDir = join(dir, 'dist');
+    await build({ configFile: 'viz/vite.config.ts', logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    const { lines, hash } = traceOf(1);
+    writeFileSync(join(outDir, 'failover.jsonl'), lines.map((l) => `${l}\n`).join(''));
+    const server = await preview({ configFile: 'viz/vite.config.ts', logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+    try {
+      const address = server.httpServer.address();
+      if (address === null || typeof address === 'string') throw new Error('the preview server has no TCP address');
+      const page = await session.newPage();
+      await page.goto(`http://127.0.0.1:${address.port}/?trace=failover.jsonl`);
+      await page.waitForFunction((h) => document.querySelector('#trace-hash')?.textContent?.includes(h) === true, hash, { timeout: 60_000 });
+      const shown = await scrubTo(page, AFTER_RECOVERY_NS);
+      expect(shown.masterOf).toEqual(referenceViewAt(parseLines(lines), AFTER_RECOVERY_NS).masterOf);
+      await page.close();
+    } finally {
+      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    }
+  }, 240_000);
 });
