@@ -2,10 +2,10 @@
 // as `npm run viz` serves it): a trace opened through the file picker shows the right nodes and, at two
 // scrub times, the masters the trace says (read independently by test/viz/support/reference-view.ts);
 // selecting a packet lists its hops with the flows hit; a scenario run in the page's worker ends with the
-// trace hash `nvsim run` prints for that scenario and seed; a malformed trace is refused with one line and
-// changes nothing, a hostile one stays text, and a dropped one opens; a thousand-host trace loads and scrubs to the masters it
-// says; the static build (`npm run viz:build`) serves the same page, with a trace given by `?trace=`.
-// Screenshots go to test-results/.
+// trace hash `nvsim run` prints for that scenario and seed (one scenario of each family); a malformed
+// trace is refused with one line and changes nothing, a hostile one stays text, and a dropped one opens;
+// a thousand-host trace loads and scrubs to the masters it says; the static build (`npm run viz:build`)
+// serves the same page, with a trace given by `?trace=`. Screenshots go to test-results/.
 // (The DOM library types the callbacks that page.evaluate runs in the browser.)
 /// <reference lib="dom" />
 
@@ -160,6 +160,29 @@ describe('the page in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
+
+  test('runs of other kinds of scenario in the page give the CLI hash too', async () => {
+    // One of each family: a gossip world with its own faults, a data-plane one with a gateway, the PTD, and
+    // a migration with middleboxes (the lab's every element kind).
+    const runs: [string, number][] = [
+      ['gossip-partition', 3],
+      ['gateway', 2],
+      ['ptd-replication', 1],
+      ['migration-prenotify', 4],
+    ];
+    const page = await session.newPage();
+    for (const [scenario, seed] of runs) {
+      const out = join(dir, `cli-${scenario}-${seed}`);
+      const cli = spawnSync(process.execPath, ['bin/nvsim.mjs', 'run', `scenarios/${scenario}.ts`, '--seed', String(seed), '--out', out, '--no-progress'], { encoding: 'utf8' });
+      expect(cli.status, `${scenario}: ${cli.stderr}`).toBe(0);
+      const cliHash = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).traceHash as string;
+      await page.goto(`${session.baseUrl}?scenario=${scenario}&seed=${seed}`);
+      await page.waitForFunction(() => ['done', 'error'].includes((window as unknown as { __nvsimRun: { status: string } }).__nvsimRun?.status), undefined, { timeout: 150_000 });
+      const run = await page.evaluate(() => (window as unknown as { __nvsimRun: { status: string; hash: string | null; error: string | null } }).__nvsimRun);
+      expect(run, `${scenario} seed ${seed}`).toEqual({ status: 'done', hash: cliHash, error: null });
+    }
+    await page.close();
+  }, 480_000);
 
   test('a malformed trace is refused in one line and changes nothing; a hostile one stays text', async () => {
     const { file, hash } = traceOf(3);
